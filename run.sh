@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine that has Python 3.11:
+#   ./run.sh demo   set up .venv, then parse and score the seed pages with the shipped model
+#   ./run.sh test   set up .venv (and the system packages the browser tests need), then run the whole suite
+# Extra arguments after `test` go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+VENV=${VENV:-.venv}
+
+setup_python() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -m venv "$VENV"
+    fi
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+}
+
+setup_system() {
+    # Headless Chromium for the moderator-page browser test (Debian packages).
+    if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+        return
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "run.sh: chromium/chromedriver missing and cannot apt-get install them; browser tests will be skipped" >&2
+    fi
+}
+
+case "${1:-}" in
+    demo)
+        shift
+        setup_python
+        "$VENV/bin/classifier" score seeds/ --format table "$@"
+        ;;
+    test)
+        shift
+        setup_python
+        setup_system
+        "$VENV/bin/python" -m pytest "$@"
+        ;;
+    *)
+        echo "usage: ./run.sh demo|test [args...]" >&2
+        exit 2
+        ;;
+esac
