@@ -10,15 +10,19 @@ exit codes of :mod:`classifier.errors`:
 
 from __future__ import annotations
 
+import shutil
 import sys
-from typing import Annotated
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
 
 import click
 import typer
 
 from classifier import __version__
-from classifier.errors import EXIT_USAGE, ClassifierError
-from classifier.output import OutputFormat
+from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_USAGE, ClassifierError
+from classifier.output import OutputFormat, write_records
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 some input failed (reported on stderr, the rest processed); "
@@ -33,12 +37,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
 queue_app = typer.Typer(
     help="The moderation queue: ingest, list, decide and export (SQLite).",
     no_args_is_help=True,
-    rich_markup_mode=None,
 )
 app.add_typer(queue_app, name="queue")
 
@@ -70,6 +72,720 @@ def _root(
 
 # ---------------------------------------------------------------------------- commands
 # Each command lives in its own section below; keep bodies thin (parse args, call a module, print).
+
+
+# ---- parse
+
+
+class InputFormat(str, Enum):
+    auto = "auto"
+    dump = "dump"
+    html = "html"
+    disqus = "disqus"
+    wxr = "wxr"
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+PARSE_COLUMNS = ("id", "page", "author", "published", "text", "reply_to", "status")
+PARSE_TABLE_COLUMNS = ("n", "author", "published", "reply", "text")
+
+
+def _column_option(flags: tuple[str, ...], what: str, defaults: str) -> typer.models.OptionInfo:
+    return typer.Option(
+        *flags, show_default=False,
+        help=f"Column (CSV, Parquet) or field (JSONL) holding {what} (default: the first of {defaults}).",
+    )  # fmt: skip
+
+
+@app.command(epilog="Example: classifier parse seeds/ --format table")
+def parse(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Files or directories (every file inside, sorted); '-' reads stdin.", show_default=False),
+    ],
+    fmt: Annotated[
+        Optional[OutputFormat],
+        typer.Option(
+            "--format", "-f", case_sensitive=False, show_default=False,
+            help="Output format: jsonl or csv (one record per comment), json (pages with status, declared and "
+            "found counts, and their comments) or table. Default: table on a terminal, jsonl otherwise.",
+        ),
+    ] = None,  # fmt: skip
+    input_format: Annotated[
+        InputFormat,
+        typer.Option("--input-format", "-i", case_sensitive=False, help="Input format; auto detects it per file."),
+    ] = InputFormat.auto,
+    keep_deleted: Annotated[
+        bool,
+        typer.Option(
+            "--keep-deleted",
+            help="Keep Disqus deleted/spam posts and WordPress spam/trash comments (with their status).",
+        ),
+    ] = False,
+    text_column: Annotated[
+        Optional[str], _column_option(("--text-column",), "the comment", "text, comment, body, content, message")
+    ] = None,
+    author_column: Annotated[
+        Optional[str], _column_option(("--author-column",), "the author's name", "author, user, name, username")
+    ] = None,
+    published_column: Annotated[
+        Optional[str],
+        _column_option(
+            ("--published-column", "--date-column"), "the timestamp", "published, date, created_at, timestamp"
+        ),
+    ] = None,
+    id_column: Annotated[
+        Optional[str], _column_option(("--id-column",), "the comment's own id", "id, comment_id")
+    ] = None,
+    reply_to_column: Annotated[
+        Optional[str],
+        _column_option(("--reply-to-column",), "the parent comment's id", "reply_to, parent, parent_id, in_reply_to"),
+    ] = None,
+    page_column: Annotated[
+        Optional[str], _column_option(("--page-column",), "the page or URL", "page, url, article, thread")
+    ] = None,
+) -> None:
+    """Isolate comments (author, timestamp, text, replies) from pages and exports.
+
+    Reads page text dumps (like seeds/), HTML pages with schema.org comments
+    (JSON-LD or microdata), Disqus and WordPress (WXR) exports, and CSV, JSONL or
+    Parquet tables of comments; the format is detected per file. One record per
+    comment, in document order: id (stable across runs), page, author, published
+    (ISO 8601, with the UTC offset when the source gives one), text (paragraphs
+    kept), reply_to (the parent's id) and status (from exports). Pages whose
+    comments are closed, empty or absent have no comment: see their status with
+    --format json or table. Warnings (encoding fallback, declared count mismatch,
+    skipped rows) go to stderr.
+
+    Exit codes: 0 ok; 1 some file could not be parsed (one line each on stderr,
+    the others parsed); 2 usage.
+    """
+    from classifier.parse import iter_pages
+
+    failures = 0
+
+    def report(message: str) -> None:
+        nonlocal failures
+        failures += 1
+        fail(message)
+
+    options = {
+        "keep_deleted": keep_deleted, "text_column": text_column, "author_column": author_column,
+        "published_column": published_column, "id_column": id_column, "reply_to_column": reply_to_column,
+        "page_column": page_column,
+    }  # fmt: skip
+    pages = iter_pages(paths, input_format.value, on_error=report, **options)
+    fmt = fmt or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
+    if fmt is OutputFormat.json:
+        write_records((page.to_dict() for page in pages), fmt)
+    elif fmt is OutputFormat.table:
+        for page in pages:
+            _print_page_table(page)
+    elif fmt is OutputFormat.csv:
+        records = [c.to_dict() for page in pages for c in page.comments]
+        columns = list(dict.fromkeys([*PARSE_COLUMNS, *(k for r in records for k in r)]))
+        write_records(records, fmt, columns=columns)
+    else:
+        write_records((c.to_dict() for page in pages for c in page.comments), fmt)
+    if failures:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _short_time(published: str | None) -> str:
+    """``2015-09-19 19:55`` (with ``+01:00`` when the source gave an offset) for a narrow table."""
+    from datetime import datetime
+
+    if not published or "T" not in published:
+        return published or ""
+    try:
+        stamp = datetime.fromisoformat(published)
+    except ValueError:
+        return published
+    offset = " " + stamp.isoformat()[19:].lstrip(".0123456789") if stamp.tzinfo else ""
+    return stamp.strftime("%Y-%m-%d %H:%M") + offset
+
+
+def _print_page_table(page) -> None:
+    """A status line for the page, then its comments as a table (fits the terminal, 80 columns)."""
+    from classifier.output import format_table
+
+    width = min(shutil.get_terminal_size((80, 24)).columns, 120)
+    status = f": {page.status}, {len(page.comments)} comment{'s' * (len(page.comments) != 1)}"
+    if page.declared_count is not None:
+        status += f" (declared {page.declared_count})"
+    source = page.source
+    if len(source) + len(status) > width:
+        source = "…" + source[-(width - len(status) - 1) :]
+    typer.echo(source + status)
+    if not page.comments:
+        return
+    number = {c.id: n for n, c in enumerate(page.comments, 1)}
+    rows = [
+        {
+            "n": n,
+            "author": c.author or "",
+            "published": _short_time(c.published),
+            "reply": f"#{number[c.reply_to]}" if c.reply_to in number else "",
+            "text": c.text,
+        }
+        for n, c in enumerate(page.comments, 1)
+    ]
+    typer.echo(format_table(rows, PARSE_TABLE_COLUMNS, width=width))
+    typer.echo("")
+
+
+# ---- score
+
+
+class FailOn(str, Enum):
+    review = "review"
+    reject = "reject"
+
+
+SCORE_TABLE_COLUMNS = ("hostile", "shouting", "decision", "sentiment", "text")
+
+
+@app.command(epilog="Example: classifier score seeds/ --format table")
+def score(
+    paths: Annotated[
+        Optional[list[str]],
+        typer.Argument(
+            help="Files or directories to score ('-' = stdin): CSV, TSV, JSONL or Parquet rows (see --text-column), "
+            "or any page or export that 'classifier parse' reads. Stdin holds one comment per line, or JSONL.",
+            show_default=False,
+        ),
+    ] = None,
+    text: Annotated[
+        Optional[list[str]], typer.Option("--text", "-t", help="A comment to score (repeatable).", show_default=False)
+    ] = None,
+    text_column: Annotated[
+        Optional[str],
+        typer.Option(
+            "--text-column",
+            help="Column (CSV, Parquet) or field (JSONL) holding the comment. "
+            "Default: the first of text, comment, body, content, message.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        Optional[OutputFormat],
+        typer.Option(
+            "--format", "-f", case_sensitive=False,
+            help="Output format: json, jsonl, csv or table. Default: table on a terminal, jsonl otherwise.",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    model: Annotated[
+        Optional[Path], typer.Option("--model", help="Hostile model directory (default: the shipped model).")
+    ] = None,
+    sentiment_model: Annotated[
+        Optional[Path],
+        typer.Option("--sentiment-model", help="Sentiment model directory (default: the shipped one, if built)."),
+    ] = None,
+    fail_on: Annotated[
+        Optional[FailOn],
+        typer.Option(
+            "--fail-on", case_sensitive=False,
+            help="Exit with code 4 if any comment reached this decision ('review' is also reached by 'reject').",
+        ),
+    ] = None,  # fmt: skip
+    review_threshold: Annotated[
+        Optional[float],
+        typer.Option("--review-threshold", min=0.0, max=1.0, help="Hostile probability from which to review."),
+    ] = None,
+    reject_threshold: Annotated[
+        Optional[float],
+        typer.Option("--reject-threshold", min=0.0, max=1.0, help="Hostile probability from which to reject."),
+    ] = None,
+    config: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (each loads the model once).")] = 1,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, help="Comments scored per model call (bounds memory).")
+    ] = 2000,
+) -> None:
+    """Score comments: hostile probability, shouting, sentiment, decision and reasons.
+
+    Each output record keeps the input fields and adds hostile, shouting, caps_ratio,
+    sentiment (and the negative/neutral/positive probabilities), decision
+    (approve/review/reject from the model card's thresholds, a config file or the
+    options), reasons and model. A bad row is reported on stderr with its row number
+    and skipped; a summary line ends on stderr.
+
+    Exit codes: 0 ok; 1 some row or file failed (the rest was scored); 2 usage;
+    3 model missing or refused; 4 --fail-on reached (wins over 1).
+    """
+    from classifier import batch
+    from classifier.policy import reaches
+
+    if not paths and not text:
+        if sys.stdin.isatty():
+            raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
+        paths = ["-"]
+    failures = 0
+
+    def report(message: str) -> None:
+        nonlocal failures
+        failures += 1
+        fail(message)
+
+    counts = {"approve": 0, "review": 0, "reject": 0}
+    progress = _Progress() if sys.stderr.isatty() else None
+
+    def counted(records):
+        for record in records:
+            counts[record["decision"]] += 1
+            yield record
+
+    load_args = {
+        "path": str(model) if model else None,
+        "sentiment_path": str(sentiment_model) if sentiment_model else None,
+        "config": str(config) if config else None,
+        "review": review_threshold,
+        "reject": reject_threshold,
+    }
+    rows = batch.iter_rows(paths or [], text or [], text_column, report)
+    records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)
+    fmt = fmt or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
+    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS)
+    sys.stdout.flush()
+    if progress:
+        progress.done()
+    flagged = counts["review"] + counts["reject"]
+    typer.echo(
+        f"classifier: scored {sum(counts.values())}, flagged {flagged} "
+        f"(review {counts['review']}, reject {counts['reject']}), failed {failures}",
+        err=True,
+    )
+    if fail_on is not None and any(n and reaches(d, fail_on.value) for d, n in counts.items()):
+        raise typer.Exit(EXIT_GATE)
+    if failures:
+        raise typer.Exit(EXIT_INPUT)
+
+
+class _Progress:
+    """A one-line counter on stderr (only used when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.start = time.monotonic()
+
+    def __call__(self, n: int) -> None:
+        self.count += n
+        rate = self.count / max(time.monotonic() - self.start, 1e-9)
+        sys.stderr.write(f"\rscored {self.count:,} comments ({rate:,.0f}/s)")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+# ---- queue (moderation queue: ingest, list, decide, export, settings) and serve
+
+DbOption = Annotated[Path, typer.Option("--db", help="The queue database (SQLite file).", show_default=False)]
+QUEUE_TABLE_COLUMNS = ("id", "status", "hostile", "shouting", "author", "text")
+
+
+class QueueStatus(str, Enum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class QueueDecision(str, Enum):
+    approve = "approve"
+    reject = "reject"
+    undo = "undo"
+
+
+@queue_app.command("ingest", epilog="Example: classifier queue ingest --db queue.db seeds/ comments.jsonl")
+def queue_ingest(
+    db: DbOption,
+    sources: Annotated[
+        list[str],
+        typer.Argument(help="Pages, exports, CSV/JSONL files or directories ('-' = stdin): anything 'classifier parse' reads."),
+    ],
+    input_format: Annotated[
+        Optional[str], typer.Option("--input-format", help="Force the input format (default: detected per file).")
+    ] = None,
+    model: Annotated[
+        Optional[Path], typer.Option("--model", help="Hostile model directory (default: the shipped model).")
+    ] = None,
+) -> None:
+    """Parse, score and enqueue comments; idempotent by comment id (a second run adds nothing).
+
+    The database is created if missing. New comments wait in pending unless the
+    deployment's opt-in rules ('classifier queue settings') decide them on arrival.
+    A summary goes to stderr. Exit codes: 0 ok; 1 some source failed (the rest was
+    queued); 3 model refused; 5 database locked or corrupted.
+    """
+    from classifier.moderator import Moderator
+    from classifier.queue import ingest
+    from classifier.store import open_store
+
+    store = open_store(db, create=True)
+    report = ingest(store, sources, Moderator.load(model), input_format=input_format, on_error=fail)
+    store.close()
+    typer.echo(f"classifier: {db}: {report.summary()}", err=True)
+    if report.failed:
+        raise typer.Exit(EXIT_INPUT)
+
+
+@queue_app.command("list", epilog="Example: classifier queue list --db queue.db --status pending --limit 20")
+def queue_list(
+    db: DbOption,
+    status: Annotated[QueueStatus, typer.Option("--status", help="Which comments.", case_sensitive=False)] = QueueStatus.pending,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many (pending: highest priority first).")] = 50,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List queued comments: pending by review priority, decided ones latest first."""
+    from classifier.store import open_store
+
+    store = open_store(db)
+    write_records(store.list_comments(status.value, limit), fmt, table_columns=QUEUE_TABLE_COLUMNS)
+
+
+@queue_app.command("decide", epilog="Example: classifier queue decide --db queue.db 3f2a9c0d1e2b4a5f reject --note insulte")
+def queue_decide(
+    db: DbOption,
+    comment_id: Annotated[str, typer.Argument(help="The comment id (see 'classifier queue list').")],
+    decision: Annotated[QueueDecision, typer.Argument(help="approve, reject, or undo (back to pending).", case_sensitive=False)],
+    note: Annotated[Optional[str], typer.Option("--note", help="Why (kept in the decision log and the export).")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who decides.")] = "cli",
+    fmt: FormatOption = OutputFormat.json,
+) -> None:
+    """Record a moderator decision (the same as the web page's buttons) and print the comment."""
+    from classifier.store import UnknownComment, open_store
+
+    store = open_store(db)
+    try:
+        comment = store.decide(comment_id, decision.value, by=by, note=note)
+    except UnknownComment:
+        raise ClassifierError(f"{db}: no comment {comment_id!r} in the queue") from None
+    except ValueError as exc:
+        raise ClassifierError(str(exc)) from None
+    write_records([comment], fmt, table_columns=QUEUE_TABLE_COLUMNS)
+
+
+@queue_app.command(
+    "export",
+    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv > decisions.csv",
+)
+def queue_export(
+    db: DbOption,
+    fmt: FormatOption = OutputFormat.csv,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    holdout: Annotated[
+        float,
+        typer.Option("--holdout", min=0.0, max=1.0, help="Share of decisions set aside (stable by comment id) for --holdout-out."),
+    ] = 0.0,
+    holdout_out: Annotated[
+        Optional[Path], typer.Option("--holdout-out", help="File for the held-out decisions (to evaluate a retrained model).")
+    ] = None,
+) -> None:
+    """Export moderator decisions as labelled training data for 'classifier train'.
+
+    Columns: text, label (rejected = 1, approved = 0), author, published, decision,
+    decided_by, decided_at, note, model, id, page. Only comments a person decided
+    (not the rules applied at ingest). With --holdout, a stable share of them goes
+    to --holdout-out instead, to measure the model before and after retraining:
+    classifier train decisions.csv other.csv --eval heldout.csv --out models/NAME
+    """
+    from classifier.queue import EXPORT_COLUMNS, export_rows, in_holdout
+    from classifier.store import open_store
+
+    if holdout and holdout_out is None:
+        raise click.UsageError("--holdout needs --holdout-out FILE")
+    rows = list(export_rows(open_store(db)))
+    held = [r for r in rows if in_holdout(r["id"], holdout)]
+    kept = [r for r in rows if not in_holdout(r["id"], holdout)]
+    for part, target in ((kept, out), (held, holdout_out)):
+        if part is held and target is None:
+            continue
+        stream = open(target, "w", encoding="utf-8", newline="") if target else sys.stdout
+        try:
+            if part or fmt is not OutputFormat.csv:
+                write_records(part, fmt, stream, columns=EXPORT_COLUMNS)
+            else:
+                stream.write(",".join(EXPORT_COLUMNS) + "\n")  # an empty export still has its header
+        finally:
+            if target:
+                stream.close()
+    typer.echo(f"classifier: exported {len(kept)} decision(s)" + (f", {len(held)} held out" if holdout_out else ""), err=True)
+
+
+def _probability_or_off(value: Optional[str], name: str) -> Optional[float]:
+    if value is None or value.lower() == "off":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a probability between 0 and 1 or 'off', got {value!r}", param_hint=name) from None
+
+
+@queue_app.command("settings", epilog="Example: classifier queue settings --db queue.db --auto-reject-above 0.95 --ban connard --suspect traître")
+def queue_settings(
+    db: DbOption,
+    auto_approve_below: Annotated[
+        Optional[str], typer.Option("--auto-approve-below", help="Approve on arrival below this hostile probability ('off' to disable).")
+    ] = None,
+    auto_reject_above: Annotated[
+        Optional[str], typer.Option("--auto-reject-above", help="Reject on arrival above this hostile probability ('off' to disable).")
+    ] = None,
+    ban: Annotated[Optional[list[str]], typer.Option("--ban", help="A banned word: rejects on arrival (repeatable).")] = None,
+    unban: Annotated[Optional[list[str]], typer.Option("--unban", help="Remove a banned word (repeatable).")] = None,
+    suspect: Annotated[
+        Optional[list[str]], typer.Option("--suspect", help="A suspect word: holds in pending and is highlighted (repeatable).")
+    ] = None,
+    unsuspect: Annotated[Optional[list[str]], typer.Option("--unsuspect", help="Remove a suspect word (repeatable).")] = None,
+    show: Annotated[bool, typer.Option("--show", help="Only print the settings.")] = False,
+) -> None:
+    """Show or change the deployment's opt-in queue rules (all off by default), printed as JSON.
+
+    Rules apply to comments ingested afterwards. Words match whole words, ignoring case and accents.
+    """
+    from dataclasses import replace
+
+    from classifier.queue import normalise_word
+    from classifier.store import open_store
+
+    store = open_store(db, create=True)
+    current = store.settings()
+    changes: dict = {}
+    if auto_approve_below is not None:
+        changes["auto_approve_below"] = _probability_or_off(auto_approve_below, "--auto-approve-below")
+    if auto_reject_above is not None:
+        changes["auto_reject_above"] = _probability_or_off(auto_reject_above, "--auto-reject-above")
+    for key, add, remove in (("banned", ban, unban), ("suspect", suspect, unsuspect)):
+        if add or remove:
+            gone = {normalise_word(w) for w in remove or ()}
+            words = [w for w in getattr(current, key) if w not in gone]
+            words += [w for w in map(normalise_word, add or ()) if w and w not in words]
+            changes[key] = tuple(words)
+    if changes and not show:
+        current = replace(current, **changes)
+        store.save_settings(current)
+    write_records(current.to_dict(), OutputFormat.json)
+
+
+@app.command(epilog="Example: CLASSIFIER_TOKEN=s3cret classifier serve --db queue.db --port 8000")
+def serve(
+    db: DbOption,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    token_file: Annotated[
+        Optional[Path], typer.Option("--token-file", help="File holding the moderators' token (else $CLASSIFIER_TOKEN).")
+    ] = None,
+    model: Annotated[
+        Optional[Path], typer.Option("--model", help="Hostile model directory for /api/score (default: the shipped model).")
+    ] = None,
+) -> None:
+    """Serve the moderation queue: the JSON API under /api (OpenAPI at /openapi.json) and the moderator page at /.
+
+    Every /api request needs the token (Authorization: Bearer TOKEN, or X-Token);
+    the server refuses to start without one. Exit codes: 2 no token; 3 model refused;
+    5 database locked or corrupted.
+    """
+    import os
+
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ClassifierError(f"{token_file}: cannot read the token file ({exc})", EXIT_USAGE) from None
+    else:
+        token = os.environ.get("CLASSIFIER_TOKEN", "").strip()
+    if not token:
+        raise ClassifierError("no token: set CLASSIFIER_TOKEN or pass --token-file (refusing to serve without one)", EXIT_USAGE)
+
+    import uvicorn
+
+    from classifier.moderator import Moderator
+    from classifier.store import open_store
+    from classifier.web.app import create_app
+
+    open_store(db, create=True).close()  # a locked or corrupted database fails before the model loads
+    web = create_app(db, token, Moderator.load(model))
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        fail(f"warning: serving on {host}, beyond this machine: put a TLS proxy in front")
+    typer.echo(f"classifier: serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+# ---- train and evaluate (classifier/train.py, classifier/metrics.py)
+
+
+class Task(str, Enum):
+    hostile = "hostile"
+    sentiment = "sentiment"
+
+
+def _pairs(values: Optional[list[str]], option: str) -> list[tuple[str, str]]:
+    """KEY=VALUE option values, split; a malformed one is a usage error."""
+    pairs = []
+    for value in values or []:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise ClassifierError(f"{option} expects KEY=VALUE, got {value!r}", EXIT_USAGE)
+        pairs.append((key, rest))
+    return pairs
+
+
+@app.command(
+    "train",
+    epilog="Example: classifier train comments.csv more.jsonl --label-column label --source-weight forum=2 "
+    "--out models/my-model\n\nRebuild the shipped hostile model exactly: classifier train --preset shipped",
+)
+def train_command(
+    data: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Labelled CSV, TSV, JSONL or Parquet files ('-' = CSV on stdin).", show_default=False),
+    ] = None,
+    text_column: Annotated[str, typer.Option("--text-column", help="Column holding the comment.")] = "text",
+    label_column: Annotated[
+        str, typer.Option("--label-column", help="Column holding the label (hostile: 1/0; sentiment: negative/neutral/positive).")
+    ] = "label",
+    task: Annotated[Task, typer.Option("--task", case_sensitive=False, help="What the model predicts.")] = Task.hostile,
+    source_weight: Annotated[
+        Optional[list[str]],
+        typer.Option("--source-weight", help="SOURCE=W: weight of the rows whose 'source' column (or file name) is SOURCE. Repeatable."),
+    ] = None,
+    exclude: Annotated[
+        Optional[list[str]],
+        typer.Option("--exclude", help="COLUMN=VALUE: drop the rows where COLUMN equals VALUE. Repeatable."),
+    ] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model directory to write (model.joblib, card.json, CARD.md).")] = None,
+    cv: Annotated[int, typer.Option("--cv", min=0, help="Cross-validation folds on the training part (0 = none).")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the folds and the model.")] = 0,
+    eval_data: Annotated[
+        Optional[list[Path]],
+        typer.Option("--eval", help="Labelled file to report metrics on in the card (never trained on). Repeatable."),
+    ] = None,
+    eval_label_column: Annotated[
+        Optional[str], typer.Option("--eval-label-column", help="Label column of the --eval files (default: --label-column).")
+    ] = None,
+    param: Annotated[
+        Optional[list[str]],
+        typer.Option("--param", help="KEY=VALUE passed to the pipeline builder (value read as JSON if it parses), e.g. C=2."),
+    ] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Model name in the card (default: the --out folder name).")] = None,
+    model_version: Annotated[str, typer.Option("--model-version", help="Model version in the card.")] = "1.0.0",
+    preset: Annotated[
+        Optional[str], typer.Option("--preset", help="A recorded recipe ('shipped' = the shipped hostile model); other options are ignored.")
+    ] = None,
+    data_dir: Annotated[
+        Optional[Path], typer.Option("--data-dir", help="Where --preset finds the shared corpora (default: ../shared/data beside the repo).")
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Train a model, cross-validate it, choose its thresholds and write it with its model card.
+
+    Rows with an empty text or a bad label are reported on stderr (file, row)
+    and skipped; duplicates and texts with conflicting labels are dropped. The
+    metrics table (held-out part per source, --eval sets) goes to stdout,
+    progress to stderr. Exit codes: 1 unreadable data; 2 usage error.
+    """
+    import json
+
+    from classifier import train as training
+    from classifier.metrics import metric_rows
+
+    def progress(message: str) -> None:
+        typer.echo(message, err=True)
+
+    if preset is not None:
+        if preset not in training.PRESETS:
+            raise ClassifierError(f"unknown preset {preset!r} (known: {', '.join(training.PRESETS)})", EXIT_USAGE)
+        recipe = training.PRESETS[preset]
+        base = data_dir or training.SHARED_DATA
+        card = training.train(
+            [base / f for f in recipe["files"]],
+            task=recipe["task"], text_column=recipe["text_column"], label_column=recipe["label_column"],
+            source_weights=recipe["source_weights"], exclude=recipe["exclude"], out=training.ROOT / recipe["out"],
+            cv=recipe["cv"], seed=recipe["seed"],
+            params={k: (base / v if k == "lexicon" else v) for k, v in recipe["params"].items()},
+            eval_paths=[training.ROOT / e for e in recipe["eval"]], eval_label_column=recipe["eval_label_column"],
+            name=recipe["name"], version=recipe["version"], description=recipe["description"],
+            rebuild_command=f"classifier train --preset {preset}", progress=progress,
+        )  # fmt: skip
+    else:
+        if not data:
+            raise ClassifierError("no training data: give DATA files or --preset", EXIT_USAGE)
+        weights = {}
+        for key, value in _pairs(source_weight, "--source-weight"):
+            try:
+                weights[key] = float(value)
+            except ValueError:
+                raise ClassifierError(f"--source-weight {key}: {value!r} is not a number", EXIT_USAGE) from None
+        excluded: dict[str, list[str]] = {}
+        for key, value in _pairs(exclude, "--exclude"):
+            excluded.setdefault(key, []).append(value)
+        params = {}
+        for key, value in _pairs(param, "--param"):
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                params[key] = value
+        card = training.train(
+            data, task=task.value, text_column=text_column, label_column=label_column, source_weights=weights,
+            exclude=excluded, out=out, cv=cv, seed=seed, params=params, eval_paths=eval_data,
+            eval_label_column=eval_label_column, name=name, version=model_version, progress=progress,
+            rebuild_command=" ".join(["classifier", "train", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else "",
+        )  # fmt: skip
+    metrics = card["metrics"]
+    rows: list[dict] = []
+    for part in ("heldout", "eval"):
+        rows += [{"part": part, **row} for row in metric_rows(metrics.get(part, {}))]
+    if "cv" in metrics:
+        summary = ", ".join(f"{k} {v['mean']:.3f} ± {v['sd']:.3f}" for k, v in metrics["cv"].items() if isinstance(v, dict))
+        progress(f"classifier: cross-validation: {summary}")
+    write_records(rows, fmt)
+
+
+@app.command(
+    "evaluate",
+    epilog="Example: classifier evaluate data/eval_news_fr.csv --label-column hostile --format table",
+)
+def evaluate_command(
+    data: Annotated[list[str], typer.Argument(help="Labelled CSV, TSV, JSONL or Parquet files ('-' = CSV on stdin).")],
+    model: Annotated[Optional[Path], typer.Option("--model", help="Model directory (default: the shipped model of --task).")] = None,
+    task: Annotated[
+        Task, typer.Option("--task", case_sensitive=False, help="Task of the shipped model to use when --model is not given.")
+    ] = Task.hostile,
+    text_column: Annotated[str, typer.Option("--text-column", help="Column holding the comment.")] = "text",
+    label_column: Annotated[str, typer.Option("--label-column", help="Column holding the true label.")] = "label",
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Score labelled files with a model and report its quality.
+
+    Hostile models: ROC AUC, PR AUC, precision/recall/F1 and the confusion
+    matrix at the card's thresholds. Sentiment models: macro-F1, accuracy,
+    per-class precision/recall/F1 and the confusion matrix. Overall, per file,
+    per 'source' and per 'category' column when present. --format json gives
+    everything; table/csv/jsonl one row per group. Exit codes: 1 unreadable
+    data; 3 model refused.
+    """
+    from classifier.metrics import metric_rows
+    from classifier.model import load_model
+    from classifier.train import evaluate_frames
+
+    loaded = load_model(model, task=task.value)
+    report = evaluate_frames(
+        loaded.pipeline, data, task=loaded.task, text_column=text_column, label_column=label_column,
+        thresholds=loaded.thresholds, progress=lambda message: typer.echo(message, err=True),
+    )  # fmt: skip
+    if fmt is OutputFormat.json:
+        write_records({"model": loaded.name, "version": loaded.version, "task": loaded.task,
+                       "thresholds": loaded.thresholds, "metrics": report}, fmt)  # fmt: skip
+    else:
+        write_records(metric_rows(report), fmt)
 
 
 def main(argv: list[str] | None = None) -> None:

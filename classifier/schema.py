@@ -76,6 +76,20 @@ class Result:
     sentiment_scores: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["reasons"] = list(self.reasons)
-        return data
+        """Flat fields (one per CSV column): the sentiment probabilities become
+        ``negative``, ``neutral`` and ``positive`` (None without a sentiment model).
+
+        Built by hand rather than with ``asdict``: the scorer calls this once per comment.
+        """
+        scores = self.sentiment_scores or {}
+        return {
+            "text": self.text,
+            "hostile": self.hostile,
+            "shouting": self.shouting,
+            "caps_ratio": self.caps_ratio,
+            "sentiment": self.sentiment,
+            **{label: scores.get(label) for label in SENTIMENTS},
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "model": self.model,
+        }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # --------------------------------------------------------------------------- hygiene
 
@@ -20,11 +21,11 @@ _MOJIBAKE_HINT = re.compile(r"[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u
 
 def fix_mojibake(text: str) -> str:
     """Repair double-encoded UTF-8 ("Ã©" -> "é") and leave clean text alone."""
-    if not _MOJIBAKE_HINT.search(text):
+    if not ("Ã" in text or "Â" in text or "â" in text) or not _MOJIBAKE_HINT.search(text):
         return text
     import ftfy  # lazy: only texts that look broken pay for it
 
-    return ftfy.fix_text(text, normalization="NFC")
+    return ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
 
 
 def clean_text(text: str) -> str:
@@ -35,6 +36,10 @@ def clean_text(text: str) -> str:
     """
     text = fix_mojibake(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = unicodedata.normalize("NFC", text)
+    if text.isprintable() and "  " not in text:
+        # the common case, decided fast (the scorer cleans every comment): no control
+        # character, line break or unusual space, so only the ends can change
+        return text.strip(" ")
     text = _CONTROL.sub("", text)
     paragraphs = []
     for block in _PARAGRAPH.split(text):
@@ -61,16 +66,19 @@ KNOWN_ACRONYMS = frozenset(
     DRH RH IA AI TV WC OK""".split()
 )
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
+# (?<!\S): matches start at a token start anyway; the anchor avoids quadratic backtracking.
+_URL = re.compile(r"(?:https?://|www\.)\S+|(?<!\S)\S+@\S+\.\w+", re.IGNORECASE)
 _HANDLE = re.compile(r"[@#]\w+")
-_WITH_DIGIT = re.compile(r"\S*\d\S*")
+_DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[^\W\d_]+")
 _SIGNATURE = re.compile(r"(?:\n|^)\s*(?:--+|—|–)\s*[^\n]{1,40}\s*$")
 
 
 def _strip_signature(text: str) -> str:
     """Drop a trailing author signature: a '-- Name' line, or a short last line."""
-    text = _SIGNATURE.sub("", text.rstrip())
+    text = text.rstrip()
+    if "--" in text or "—" in text or "–" in text:  # cheap checks first: the scorer runs this per comment
+        text = _SIGNATURE.sub("", text)
     body, sep, last = text.rpartition("\n")
     if sep and body.strip() and len(last.split()) <= 3 and len(last) <= 40 and not re.search(r"[.!?…]$", last.strip()):
         return body
@@ -78,22 +86,37 @@ def _strip_signature(text: str) -> str:
 
 
 def _counted_words(text: str) -> list[str]:
-    text = _strip_signature(text)
-    text = _URL.sub(" ", text)
-    text = _HANDLE.sub(" ", text)
-    text = _WITH_DIGIT.sub(" ", text)  # numbers, COP28, G7, 3eme
-    return [w for w in _WORD.findall(text) if len(w) >= 2]  # single letters: elisions, initials
+    """The words of at least two letters that count for shouting, in order.
+
+    Token by token (every rule below stays inside a whitespace-delimited token), with
+    the regexes only for the tokens that need them: the scorer runs this per comment.
+    """
+    words = []
+    for token in _strip_signature(text).split():
+        if token.isalpha():  # letters only: one word, nothing to remove
+            if len(token) >= 2:
+                words.append(token)
+            continue
+        pieces: Iterable[str] = (token,)
+        if "@" in token or "#" in token or "://" in token or "www." in token.lower():
+            pieces = _HANDLE.sub(" ", _URL.sub(" ", token)).split()  # URLs, e-mails, @mentions, #tags
+        for piece in pieces:
+            if not _DIGIT.search(piece):  # numbers, COP28, G7, 3eme
+                words.extend(w for w in _WORD.findall(piece) if len(w) >= 2)  # single letters: elisions, initials
+    return words
 
 
 def _ratio(words: list[str]) -> tuple[float, int]:
     letters = sum(len(w) for w in words)
     if not letters:
         return 0.0, 0
-    upper = sum(1 for w in words for ch in w if ch.isupper())
+    upper = sum(map(str.isupper, "".join(words)))
     return upper / letters, letters
 
 
 def _measure(text: str) -> tuple[float, int]:
+    if not any(map(str.isupper, text)):  # no capital at all: ratio 0 (the common case, decided fast)
+        return 0.0, 0
     words = _counted_words(text)
     ratio, letters = _ratio([w for w in words if not (w.isupper() and len(w) <= 5)])
     if letters < SHOUTING_MIN_LETTERS:
@@ -116,5 +139,10 @@ def caps_ratio(text: str) -> float:
 
 def is_shouting(text: str) -> bool:
     """True when most counted letters are capitals over enough letters (see :func:`caps_ratio`)."""
+    return shouting_score(text)[0]
+
+
+def shouting_score(text: str) -> tuple[bool, float]:
+    """``(is_shouting(text), caps_ratio(text))`` measured once, for scoring many texts."""
     ratio, letters = _measure(text)
-    return letters >= SHOUTING_MIN_LETTERS and ratio >= SHOUTING_MIN_RATIO
+    return letters >= SHOUTING_MIN_LETTERS and ratio >= SHOUTING_MIN_RATIO, ratio

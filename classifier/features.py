@@ -1,0 +1,513 @@
+"""The feature transformer of the text models: n-gram TF-IDF, lexicon and style in one pass.
+
+:class:`CommentFeatures` turns raw comments into one sparse matrix::
+
+    [ word 1-2-gram TF-IDF | char_wb 2-5-gram TF-IDF | lexicon counts | style ]
+
+* n-grams are taken on a *normalised* text: case- and accent-folded,
+  elongations collapsed ("connnnard" -> "connard"), obfuscations undone
+  ("c0nnard", "s.a.l.o.p.e", "encul3", "p*tain");
+* lexicon columns count the words of each category of an optional lexicon
+  (e.g. HurtLex), so insults unseen in training still weigh;
+* style columns come from the *raw* text: share of capitals among letters,
+  all-caps flag, "!" and "?" counts, runs of them, elongated words, length.
+
+Why one transformer rather than a FeatureUnion: throughput. A comment is
+split on whitespace into chunks; everything above is additive over chunks, so
+each distinct chunk is analysed once and cached (comment vocabularies are
+Zipfian), and a batch becomes one sparse product (documents x chunks) @
+(chunks x features), plus vectorised TF-IDF weighting and a numpy assembly of
+the style columns. Per-comment Python work is a few C-level calls.
+
+The cache is a scoring-time memo: bounded, shared safely between threads,
+and never pickled. The estimator follows scikit-learn conventions (only
+parameters in ``__init__``, learned state ending in ``_``), so the model is
+one Pipeline that clones, grid-searches and pickles.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+from itertools import chain
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+# --------------------------------------------------------------------------- normalisation
+
+#: letters separated by dots, dashes, stars or underscores: "s.a.l.o.p.e", "c-o-n"
+_SPELLED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][.\-*_]){2,}[^\W\d_](?![^\W\d_])")
+_SPELLED_SEP = re.compile(r"[.\-*_]")
+#: a star inside a word stands for a hidden letter: "p*tain", "enc*le"
+_INNER_STAR = re.compile(r"(?<=[^\W\d_])\*+(?=[^\W\d_])")
+#: leetspeak digit or symbol right after a letter, not followed by a digit: "c0nnard", "encul3", "s@lope"
+_LEET = re.compile(r"(?<=[^\W\d_])[01345@$](?![0-9])")
+_LEET_MAP = str.maketrans("01345@$", "oieasas")
+#: three or more times the same character -> two ("connnnard" -> "connard")
+_ELONGATION = re.compile(r"(\w)\1{2,}")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalize_chunk(chunk: str) -> str:
+    """Fold one whitespace-delimited chunk: case, accents, obfuscations, elongations.
+
+    >>> [normalize_chunk(c) for c in ["C0NNNNARD", "s.a.l.o.p.e", "Éléphant", "p*tain"]]
+    ['connard', 'salope', 'elephant', 'ptain']
+    """
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", chunk.lower()))
+    text = _SPELLED.sub(lambda m: _SPELLED_SEP.sub("", m.group()), text)
+    text = _INNER_STAR.sub("", text)
+    text = _LEET.sub(lambda m: m.group().translate(_LEET_MAP), text)
+    return _ELONGATION.sub(r"\1\1", text)
+
+
+def chunk_tokens(chunk: str) -> list[str]:
+    """The normalised word tokens of one chunk ("T'es" -> ["t", "es"])."""
+    return _NON_WORD.sub(" ", normalize_chunk(chunk)).split()
+
+
+def tokenize_texts(texts: list[str]) -> list[list[str]]:
+    """Normalised word tokens of each text (the tokens the n-gram features see)."""
+    memo: dict[str, list[str]] = {}
+    out = []
+    for text in texts:
+        tokens: list[str] = []
+        for chunk in text.split():
+            hit = memo.get(chunk)
+            if hit is None:
+                hit = memo[chunk] = chunk_tokens(chunk)
+            tokens.extend(hit)
+        out.append(tokens)
+    return out
+
+
+def _as_list(X) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("expected a list of texts, got a single string")
+    return ["" if x is None else str(x) for x in X]
+
+
+# --------------------------------------------------------------------------- style counts
+
+STYLE_NAMES = ("caps_share", "all_caps", "exclamations", "questions", "punct_runs", "elongations", "log_length")
+_PUNCT_RUN = re.compile(r"(?<=[!?])[!?]")
+_LETTER_RUN = re.compile(r"([^\W\d_])\1\1")
+
+
+def _style_counts(chunk: str) -> tuple[float, ...]:
+    """Additive raw counts of one chunk: capitals, letters, !, ?, !/? runs, elongations, characters."""
+    upper = sum(1 for ch in chunk if ch.isupper())
+    letters = sum(1 for ch in chunk if ch.isalpha())
+    return (
+        float(upper),
+        float(letters),
+        float(chunk.count("!")),
+        float(chunk.count("?")),
+        float(len(_PUNCT_RUN.findall(chunk))),
+        float(len(_LETTER_RUN.findall(chunk))),
+        float(len(chunk) + 1),
+    )
+
+
+def _style_features(counts: np.ndarray, scale: float) -> np.ndarray:
+    """Per-document style features (columns :data:`STYLE_NAMES`) from summed chunk counts."""
+    upper, letters, bang, quest, runs, elong, length = counts.T
+    share = upper / np.maximum(letters, 1.0)
+    return scale * np.column_stack(
+        [
+            share,
+            ((share >= 0.7) & (letters >= 8)).astype(np.float64),
+            np.log1p(bang),
+            np.log1p(quest),
+            np.log1p(runs),
+            np.log1p(elong),
+            np.log1p(length) / math.log(1000.0),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- the transformer
+
+_SEP = "\ue000"  # private-use character: a chunk of its own between the documents of a batch
+_EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64), (0.0,) * 7, -1, -1)
+
+
+class _ChunkCache:
+    """Chunk -> id and per-id analysis (columns, counts, style counts, first/last token id).
+
+    Append-only: a record is appended before its id is published, so a reader
+    that sees an id always finds its record. Misses are filled under a lock.
+    """
+
+    def __init__(self):
+        self.ids: dict[str, int] = {_SEP: 0}
+        self.records: list[tuple] = [_EMPTY]
+        self.lock = threading.Lock()
+
+
+class CommentFeatures(TransformerMixin, BaseEstimator):
+    """Word and character n-gram TF-IDF, lexicon counts and style features of raw comments.
+
+    Parameters
+    ----------
+    char_ngram_range : (int, int)
+        Sizes of the character n-grams taken inside each token padded by
+        spaces (scikit-learn's ``char_wb``).
+    word_ngram_range : (1, 1) or (1, 2)
+        Words only, or words and word pairs.
+    min_df : int
+        Keep n-grams seen in at least this many training documents.
+    max_char_features, max_word_features : int or None
+        Keep the most frequent n-grams of each block (vocabulary cap = artefact size).
+        Term frequencies are raw counts times smooth idf; each TF-IDF block is
+        L2-normalised per row (idf is folded into the cached chunk rows, so a
+        batch costs one sparse product and one normalisation).
+    lexicon : sequence of (word, category) pairs or None
+        Lexicon whose per-category word counts (log1p) become features.
+    lexicon_scale, style_scale : float
+        Weights of the lexicon and style columns beside the unit-norm TF-IDF blocks.
+    cache_size : int
+        Distinct chunks kept in the scoring cache (cleared when full).
+
+    Examples
+    --------
+    >>> vec = CommentFeatures(min_df=1).fit(["Tu es un connard", "Merci pour l'article"])
+    >>> vec.transform(["c0nnnnard !!!"]).shape == (1, vec.n_features_out_)
+    True
+    """
+
+    def __init__(
+        self,
+        char_ngram_range=(2, 5),
+        word_ngram_range=(1, 2),
+        min_df=2,
+        max_char_features=150_000,
+        max_word_features=60_000,
+        lexicon=None,
+        lexicon_scale=0.5,
+        style_scale=0.3,
+        cache_size=500_000,
+    ):
+        self.char_ngram_range = char_ngram_range
+        self.word_ngram_range = word_ngram_range
+        self.min_df = min_df
+        self.max_char_features = max_char_features
+        self.max_word_features = max_word_features
+        self.lexicon = lexicon
+        self.lexicon_scale = lexicon_scale
+        self.style_scale = style_scale
+        self.cache_size = cache_size
+
+    # -- pickling: the chunk cache is a scoring-time memo, not model state
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_cache", None)
+        return state
+
+    def _cache_state(self) -> _ChunkCache:
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_cache", _ChunkCache())
+        return cache
+
+    # -- fitting
+
+    def _validate(self):
+        lo, hi = self.char_ngram_range
+        if not (1 <= lo <= hi):
+            raise ValueError(f"char_ngram_range must be 1 <= lo <= hi, got {self.char_ngram_range}")
+        if tuple(self.word_ngram_range) not in ((1, 1), (1, 2)):
+            raise ValueError(f"word_ngram_range must be (1, 1) or (1, 2), got {self.word_ngram_range}")
+        if int(self.min_df) < 1:
+            raise ValueError(f"min_df must be >= 1, got {self.min_df}")
+        if float(self.lexicon_scale) < 0 or float(self.style_scale) < 0:
+            raise ValueError("lexicon_scale and style_scale must be >= 0")
+
+    def _char_grams(self, token: str) -> list[str]:
+        padded = f" {token} "
+        lo, hi = self.char_ngram_range
+        return [padded[i : i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)]
+
+    @staticmethod
+    def _select(df: np.ndarray, names: list[str], min_df: int, max_features) -> list[int]:
+        """Indices of kept n-grams: df >= min_df, the most frequent first (ties by name: deterministic)."""
+        candidates = [i for i in np.flatnonzero(df >= min_df).tolist()]
+        candidates.sort(key=lambda i: (-df[i], names[i]))
+        if max_features:
+            candidates = candidates[: int(max_features)]
+        return sorted(candidates, key=lambda i: names[i])
+
+    def fit(self, X, y=None):
+        self._validate()
+        self.__dict__.pop("_cache", None)
+        docs = tokenize_texts(_as_list(X))
+        n_docs = len(docs)
+        min_df = int(self.min_df)
+
+        # document frequencies of tokens, token pairs and character n-grams
+        token_df: dict[str, int] = {}
+        pair_df: dict[tuple[str, str], int] = {}
+        for tokens in docs:
+            for t in set(tokens):
+                token_df[t] = token_df.get(t, 0) + 1
+            if self.word_ngram_range[1] == 2:
+                for pair in set(zip(tokens, tokens[1:])):
+                    pair_df[pair] = pair_df.get(pair, 0) + 1
+        gram_df: dict[str, int] = {}
+        token_grams = {t: set(self._char_grams(t)) for t in token_df}
+        for tokens in docs:
+            for g in set(chain.from_iterable(token_grams[t] for t in set(tokens))):
+                gram_df[g] = gram_df.get(g, 0) + 1
+
+        grams = list(gram_df)
+        keep = self._select(np.array([gram_df[g] for g in grams]), grams, min_df, self.max_char_features)
+        self.char_vocabulary_ = {grams[i]: j for j, i in enumerate(keep)}
+        self.char_idf_ = self._idf(np.array([gram_df[grams[i]] for i in keep]), n_docs)
+
+        self.tokens_ = {t: j for j, t in enumerate(sorted(t for t, d in token_df.items() if d >= min_df))}
+        entries = [(t, d) for t, d in token_df.items() if d >= min_df]
+        entries += [(f"{a} {b}", d) for (a, b), d in pair_df.items() if d >= min_df and a in self.tokens_ and b in self.tokens_]
+        names = [e for e, _ in entries]
+        keep = self._select(np.array([d for _, d in entries]), names, min_df, self.max_word_features)
+        self.word_vocabulary_ = {names[i]: j for j, i in enumerate(keep)}
+        self.word_idf_ = self._idf(np.array([entries[i][1] for i in keep]), n_docs)
+        pairs = [(w, j) for w, j in self.word_vocabulary_.items() if " " in w]
+        V = len(self.tokens_)
+        keys = np.array([self.tokens_[w.split(" ")[0]] * V + self.tokens_[w.split(" ")[1]] for w, _ in pairs], dtype=np.int64)
+        order = np.argsort(keys)
+        self.pair_keys_ = keys[order]
+        self.pair_columns_ = np.array([j for _, j in pairs], dtype=np.int64)[order]
+
+        self.lexicon_categories_ = []
+        self.lexicon_words_ = {}
+        if self.lexicon is not None:
+            self.lexicon_categories_ = sorted({str(c) for _, c in self.lexicon})
+            column = {c: i for i, c in enumerate(self.lexicon_categories_)}
+            for word, category in self.lexicon:
+                tokens = chunk_tokens(str(word))
+                if len(tokens) == 1:  # single words: multi-word entries would need phrase matching
+                    cols = self.lexicon_words_.setdefault(tokens[0], [])
+                    if column[str(category)] not in cols:
+                        cols.append(column[str(category)])
+        n_word, n_char, n_lex = len(self.word_vocabulary_), len(self.char_vocabulary_), len(self.lexicon_categories_)
+        self.blocks_ = {"word": (0, n_word), "char": (n_word, n_word + n_char),
+                        "lexicon": (n_word + n_char, n_word + n_char + n_lex),
+                        "style": (n_word + n_char + n_lex, n_word + n_char + n_lex + len(STYLE_NAMES))}  # fmt: skip
+        self.n_features_out_ = self.blocks_["style"][1]
+        self.idf_ = np.concatenate([self.word_idf_, self.char_idf_])
+        return self
+
+    @staticmethod
+    def _idf(df, n_docs):
+        return np.log((1.0 + n_docs) / (1.0 + np.asarray(df, dtype=np.float64))) + 1.0
+
+    # -- analysis of one chunk (cache misses and explanations)
+
+    def _token_counts(self, token: str, counts: dict[int, float], lexicon: np.ndarray) -> None:
+        n_word = self.blocks_["char"][0]
+        col = self.word_vocabulary_.get(token)
+        if col is not None:
+            counts[col] = counts.get(col, 0.0) + 1.0
+        get = self.char_vocabulary_.get
+        for gram in self._char_grams(token):
+            col = get(gram)
+            if col is not None:
+                counts[n_word + col] = counts.get(n_word + col, 0.0) + 1.0
+        for col in self.lexicon_words_.get(token, ()):
+            lexicon[col] += 1.0
+
+    def _analyse_chunk(self, chunk: str) -> tuple:
+        """(text columns, tf-idf values, dense counts, first token id, last token id) of one raw chunk.
+
+        Dense counts = lexicon category counts then style counts (additive over chunks).
+        First/last token id is -1 for a token outside the vocabulary, -2 for a chunk without tokens.
+        """
+        tokens = chunk_tokens(chunk)
+        counts: dict[int, float] = {}
+        lexicon = np.zeros(len(self.lexicon_categories_))
+        for token in tokens:
+            self._token_counts(token, counts, lexicon)
+        for a, b in zip(tokens, tokens[1:]):
+            col = self.word_vocabulary_.get(f"{a} {b}")
+            if col is not None:
+                counts[col] = counts.get(col, 0.0) + 1.0
+        cols = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        vals = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * self.idf_[cols]
+        dense = np.concatenate([lexicon, _style_counts(chunk)])
+        first = self.tokens_.get(tokens[0], -1) if tokens else -2
+        last = self.tokens_.get(tokens[-1], -1) if tokens else -2
+        return cols, vals, dense, first, last
+
+    # -- scoring
+
+    def _chunk_ids(self, flat: list[str]) -> tuple[np.ndarray, list[tuple]]:
+        cache = self._cache_state()
+        ids = list(map(cache.ids.get, flat))
+        if None in ids:
+            with cache.lock:
+                missing = set(flat).difference(cache.ids)
+                if len(cache.ids) + len(missing) > int(self.cache_size):
+                    cache = self.__dict__["_cache"] = _ChunkCache()  # bounded: start afresh
+                    missing = set(flat).difference(cache.ids)
+                for chunk in missing:
+                    cache.records.append(self._analyse_chunk(chunk))
+                    cache.ids[chunk] = len(cache.records) - 1
+            ids = list(map(cache.ids.get, flat))
+        return np.array(ids, dtype=np.int64), cache.records
+
+    def _raw(self, texts: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(TF-IDF before normalisation, dense per-document counts) of a batch.
+
+        (documents x chunks) @ (chunks x columns), where the rows of the right
+        matrix are the batch's distinct chunks plus one row per word pair found
+        across chunks.
+        """
+        n_docs = len(texts)
+        n_text, n_dense = self.blocks_["lexicon"][0], self.blocks_["style"][1] - self.blocks_["lexicon"][0]
+        if not n_docs:
+            return sp.csr_matrix((0, n_text)), np.zeros((0, n_dense))
+        flat = f" {_SEP} ".join(texts).split()
+        if flat.count(_SEP) != n_docs - 1:  # a text held the separator itself: neutralise it
+            flat = f" {_SEP} ".join(t.replace(_SEP, " ") for t in texts).split()
+        ids, records = self._chunk_ids(flat)
+        is_sep = ids == 0
+        per_doc = np.diff(np.concatenate([[-1], np.flatnonzero(is_sep), [len(ids)]])) - 1
+        ids = ids[~is_sep]
+        uniq, inv = np.unique(ids, return_inverse=True)
+        n_local = len(uniq)
+        if n_local:
+            cols, vals, dense, first, last = zip(*[records[i] for i in uniq.tolist()])
+            dense = np.array(dense, dtype=np.float64)
+        else:
+            cols, vals, dense, first, last = (), (), np.zeros((0, n_dense)), (), ()
+        chunk_indptr = np.concatenate([[0], np.cumsum(per_doc)])
+        D = sp.csr_matrix((np.ones(len(inv)), inv, chunk_indptr), shape=(n_docs, n_local))
+        dense_docs = D @ dense
+
+        # word pairs across chunks: consecutive chunks with tokens, in the same document
+        pair_cols, pair_doc, pair_row = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if self.pair_keys_.size and n_local:
+            first = np.array(first, dtype=np.int64)[inv]
+            last = np.array(last, dtype=np.int64)[inv]
+            doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), per_doc)
+            nonempty = np.flatnonzero(first != -2)
+            a, b = nonempty[:-1], nonempty[1:]
+            ok = (doc_of[a] == doc_of[b]) & (last[a] >= 0) & (first[b] >= 0)
+            a, b = a[ok], b[ok]
+            keys = last[a] * len(self.tokens_) + first[b]
+            at = np.minimum(np.searchsorted(self.pair_keys_, keys), len(self.pair_keys_) - 1)
+            found = self.pair_keys_[at] == keys
+            pair_cols, pair_row = np.unique(self.pair_columns_[at[found]], return_inverse=True)
+            pair_doc = doc_of[a[found]]
+        if len(pair_doc):  # merge pair entries after each document's chunk entries (both sorted by doc)
+            pairs_per_doc = np.bincount(pair_doc, minlength=n_docs)
+            indptr = np.concatenate([[0], np.cumsum(per_doc + pairs_per_doc)])
+            rows = np.empty(indptr[-1], dtype=np.int64)
+            chunk_rank = np.arange(len(inv)) - np.repeat(chunk_indptr[:-1], per_doc)
+            rows[np.repeat(indptr[:-1], per_doc) + chunk_rank] = inv
+            pair_start = np.concatenate([[0], np.cumsum(pairs_per_doc)])[:-1]
+            pair_rank = np.arange(len(pair_doc)) - pair_start[pair_doc]
+            rows[indptr[pair_doc] + per_doc[pair_doc] + pair_rank] = n_local + pair_row
+            D = sp.csr_matrix((np.ones(len(rows)), rows, indptr), shape=(n_docs, n_local + len(pair_cols)))
+        lengths = np.fromiter(map(len, cols), dtype=np.int64, count=n_local)
+        ends = np.cumsum(lengths)
+        t_indptr = np.concatenate([[0], ends, ends[-1:].sum() + 1 + np.arange(len(pair_cols))])
+        t_indices = np.concatenate([*cols, pair_cols]).astype(np.int64, copy=False)
+        t_data = np.concatenate([*vals, self.word_idf_[pair_cols]])
+        T = sp.csr_matrix((t_data, t_indices, t_indptr), shape=(n_local + len(pair_cols), n_text))
+        return D @ T, dense_docs
+
+    def _normalise(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """L2-normalise the word block and the char block of every row, separately."""
+        n_docs = X.shape[0]
+        row = np.repeat(np.arange(n_docs), np.diff(X.indptr))
+        key = row * 2 + (X.indices >= self.blocks_["char"][0])
+        norms = np.sqrt(np.bincount(key, weights=X.data * X.data, minlength=2 * n_docs))
+        norms[norms == 0] = 1.0
+        X.data /= norms[key]
+        return X
+
+    def _dense_features(self, dense_docs: np.ndarray) -> np.ndarray:
+        n_lex = len(self.lexicon_categories_)
+        lexicon = np.log1p(dense_docs[:, :n_lex]) * float(self.lexicon_scale)
+        return np.hstack([lexicon, _style_features(dense_docs[:, n_lex:], float(self.style_scale))])
+
+    def _assemble(self, X: sp.csr_matrix, dense: np.ndarray) -> sp.csr_matrix:
+        """Append dense columns to every row of X (numpy, no sparse stacking)."""
+        n_docs, k = dense.shape
+        base = X.shape[1]
+        indptr = X.indptr + k * np.arange(n_docs + 1)
+        nnz = X.nnz + k * n_docs
+        indices = np.empty(nnz, dtype=np.int32 if self.n_features_out_ < 2**31 else np.int64)
+        data = np.empty(nnz, dtype=np.float64)
+        pos = np.arange(X.nnz) + k * np.repeat(np.arange(n_docs), np.diff(X.indptr))
+        indices[pos] = X.indices
+        data[pos] = X.data
+        dense_pos = (indptr[1:] - k)[:, None] + np.arange(k)
+        indices[dense_pos] = base + np.arange(k)
+        data[dense_pos] = dense
+        return sp.csr_matrix((data, indices, indptr), shape=(n_docs, self.n_features_out_))
+
+    def transform(self, X):
+        check_is_fitted(self, "idf_")
+        tfidf, dense_docs = self._raw(_as_list(X))
+        return self._assemble(self._normalise(tfidf), self._dense_features(dense_docs))
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "idf_")
+        words = sorted(self.word_vocabulary_, key=self.word_vocabulary_.get)
+        chars = sorted(self.char_vocabulary_, key=self.char_vocabulary_.get)
+        return np.array(
+            [f"word:{w}" for w in words]
+            + [f"char:{c}" for c in chars]
+            + [f"lexicon:{c}" for c in self.lexicon_categories_]
+            + [f"style:{s}" for s in STYLE_NAMES],
+            dtype=object,
+        )
+
+    # -- explanations
+
+    def chunk_contributions(self, text: str, weights: np.ndarray) -> tuple[list[str], np.ndarray, list[tuple[int, int, float]]]:
+        """How much of ``weights · features(text)`` each whitespace chunk and each pair of chunks carries.
+
+        ``weights`` are a linear model's coefficients of this transformer's
+        columns. A column's contribution is split between the chunks that
+        produce it, by raw count; word pairs that straddle two chunks are
+        credited to the pair. Style columns are not credited to any chunk.
+        Returns (chunks, value per chunk, [(chunk i, chunk j, value) per word pair]).
+        """
+        chunks = text.split()
+        x = self.transform([text])
+        contrib = np.zeros(self.n_features_out_)
+        contrib[x.indices] = x.data * weights[x.indices]
+        records = [self._analyse_chunk(c) for c in chunks]
+        total = np.zeros(self.n_features_out_)
+        for cols, vals, *_ in records:
+            np.add.at(total, cols, vals)
+        lex0, lex1 = self.blocks_["lexicon"]
+        lex_total = sum((r[2][: lex1 - lex0] for r in records), np.zeros(lex1 - lex0))
+        lex_share = np.divide(contrib[lex0:lex1], lex_total, out=np.zeros(lex1 - lex0), where=lex_total > 0)
+        values = np.array(
+            [float((contrib[cols] * vals / total[cols]).sum() + lex_share @ dense[: lex1 - lex0])
+             for cols, vals, dense, *_ in records]
+        )  # fmt: skip
+        nonempty = [i for i, r in enumerate(records) if r[3] != -2]
+        found: list[tuple[int, int, int]] = []
+        V = len(self.tokens_)
+        for i, j in zip(nonempty, nonempty[1:]):
+            key = records[i][4] * V + records[j][3]
+            if records[i][4] >= 0 and records[j][3] >= 0 and self.pair_keys_.size:
+                at = int(np.searchsorted(self.pair_keys_, key))
+                if at < len(self.pair_keys_) and self.pair_keys_[at] == key:
+                    found.append((i, j, int(self.pair_columns_[at])))
+        uses = {}
+        for _, _, col in found:
+            uses[col] = uses.get(col, 0) + 1
+        pairs = [(i, j, float(contrib[col]) / uses[col]) for i, j, col in found]
+        return chunks, values, pairs

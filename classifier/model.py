@@ -1,0 +1,336 @@
+"""The model artefact: pipeline builder, save with a card, verified load, explanations.
+
+A model is one directory: ``model.joblib`` (the whole fitted Pipeline),
+``card.json`` (what it was trained on, how well it does, its thresholds, the
+sha256 of ``model.joblib`` and the library versions) and ``CARD.md`` (the same
+for humans). :func:`load_model` checks the sha256 and the scikit-learn version
+*before* unpickling, because a pickle is neither safe from tampering nor
+portable across versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.errors import ModelError
+
+#: Shipped models live in the repository's ``models/`` folder, one per task.
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+SHIPPED = {"hostile": "hostile-fr", "sentiment": "sentiment-fr"}
+MODEL_FILE = "model.joblib"
+CARD_FILE = "card.json"
+CARD_MD = "CARD.md"
+LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib")
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build_pipeline(
+    *,
+    classes: int = 2,
+    C: float = 4.0,
+    estimator: str = "logreg",
+    calibration_cv: int = 3,
+    style_scale: float = 0.3,
+    seed: int = 0,
+    **feature_params: Any,
+):
+    """The default text classifier: :class:`~classifier.features.CommentFeatures` -> calibrated linear model.
+
+    ``classes`` > 2 gives a multinomial model (sentiment and other multi-class
+    tasks); ``estimator`` is ``"logreg"`` or ``"svm"`` (linear SVM, whose
+    scores the sigmoid calibration turns into probabilities). One calibrated
+    model (``ensemble=False``), not an average of ``calibration_cv`` models, so
+    scoring costs one dot product.
+
+    >>> pipe = build_pipeline(min_df=1)
+    >>> [name for name, _ in pipe.steps]
+    ['features', 'clf']
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import LinearSVC
+
+    from classifier.features import CommentFeatures
+
+    if estimator == "logreg":
+        solver = "liblinear" if classes == 2 else "lbfgs"
+        base = LogisticRegression(C=C, solver=solver, max_iter=2000, random_state=seed)
+    elif estimator == "svm":
+        base = LinearSVC(C=C, random_state=seed)
+    else:
+        raise ValueError(f"unknown estimator {estimator!r} (logreg or svm)")
+    features = CommentFeatures(style_scale=style_scale, **feature_params)
+    # shuffled folds: training files arrive one source after another
+    folds = StratifiedKFold(n_splits=calibration_cv, shuffle=True, random_state=seed)
+    clf = CalibratedClassifierCV(base, method="sigmoid", cv=folds, ensemble=False)
+    return Pipeline([("features", features), ("clf", clf)])
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {"python": platform.python_version(), **{name: version(name) for name in LIBRARIES}}
+
+
+def save_model(pipeline, directory, card: dict[str, Any]) -> Path:
+    """Write ``model.joblib``, ``card.json`` (with sha256, library versions, date) and ``CARD.md``.
+
+    Returns the directory. ``card`` is copied, not modified.
+    """
+    import joblib
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    artefact = out / MODEL_FILE
+    joblib.dump(pipeline, artefact, compress=3)
+    card = dict(card)
+    card.setdefault("created", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    card["artefact"] = {"file": MODEL_FILE, "sha256": sha256_file(artefact), "bytes": artefact.stat().st_size}
+    card["libraries"] = library_versions()
+    (out / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / CARD_MD).write_text(render_card(card), encoding="utf-8")
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, dict) and {"mean", "sd"} <= set(value):
+        return f"{value['mean']:.3f} ± {value['sd']:.3f}"
+    return str(value)
+
+
+def _metric_rows(title: str, block: dict[str, dict[str, Any]], keys: list[str]) -> list[str]:
+    lines = [f"### {title}", "", "| set | n | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
+    for name, m in block.items():
+        lines.append(f"| {name} | {m.get('n', '')} | " + " | ".join(_fmt(m.get(k, "")) for k in keys) + " |")
+    return lines + [""]
+
+
+def render_card(card: dict[str, Any]) -> str:
+    """The human-readable CARD.md: purpose, data and licences, metrics, thresholds, rebuild command."""
+    binary = card.get("task") == "hostile" or len(card.get("classes", [])) == 2
+    keys = ["roc_auc", "pr_auc", "precision", "recall", "f1"] if binary else ["macro_f1", "accuracy"]
+    lines = [
+        f"# {card.get('name')} {card.get('version')} — {card.get('task')} model",
+        "",
+        card.get("description", ""),
+        "",
+        f"Created {card.get('created')}; classes {card.get('classes')}; "
+        f"artefact `{MODEL_FILE}` sha256 `{card.get('artefact', {}).get('sha256', '')[:16]}…` "
+        f"({card.get('artefact', {}).get('bytes', 0) / 1e6:.1f} MB).",
+        "",
+        "## Rebuild",
+        "",
+        "```bash",
+        card.get("rebuild_command", ""),
+        "```",
+        "",
+        "## Training data",
+        "",
+        "| file | sha256 | rows used | weight | licence |",
+        "|---|---|---|---|---|",
+    ]
+    for item in card.get("data", []):
+        weights = ", ".join(f"{s}={w}" for s, w in item.get("weights", {}).items())
+        lines.append(
+            f"| {item['file']} | `{item['sha256'][:12]}…` | {item.get('rows_used', '')} | {weights} | "
+            f"{item.get('licence', 'see data README')} |"
+        )
+    cleaning = card.get("cleaning", {})
+    if cleaning:
+        lines += ["", "Cleaning: " + ", ".join(f"{k} {v}" for k, v in cleaning.items()) + "."]
+    lines += ["", "## Metrics", ""]
+    metrics = card.get("metrics", {})
+    if "cv" in metrics:
+        lines += [f"Cross-validation ({metrics['cv'].get('folds')} folds, training part): "
+                  + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics["cv"].items() if isinstance(v, dict)), ""]
+    for title, key in [("Held-out part of each source", "heldout"), ("Our evaluation sets (never trained on)", "eval")]:
+        if metrics.get(key):
+            lines += _metric_rows(title, metrics[key], keys)
+    if card.get("thresholds"):
+        lines += ["## Decision thresholds", "", json.dumps(card["thresholds"]), "",
+                  card.get("threshold_rule", ""), ""]
+    lines += ["## Parameters", "", "```json", json.dumps(card.get("parameters", {}), indent=2), "```", ""]
+    lines += ["## Libraries", "", ", ".join(f"{k} {v}" for k, v in card.get("libraries", {}).items()), ""]
+    if card.get("licence_note"):
+        lines += ["## Licences", "", card["licence_note"], ""]
+    if card.get("limitations"):
+        lines += ["## Known limitations", ""] + [f"- {x}" for x in card["limitations"]] + [""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _major_minor(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])
+
+
+def model_dir(path=None, task: str = "hostile") -> Path:
+    """The directory of a model: ``path`` if given, else the shipped model for ``task``."""
+    if path is not None:
+        return Path(path)
+    if task not in SHIPPED:
+        raise ModelError(f"no shipped model for task {task!r} (known: {', '.join(SHIPPED)})")
+    return MODELS_DIR / SHIPPED[task]
+
+
+def read_card(directory: Path) -> dict[str, Any]:
+    card_path = directory / CARD_FILE
+    if not card_path.is_file():
+        raise ModelError(f"no model at {directory} (missing {CARD_FILE})")
+    try:
+        return json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"unreadable model card {card_path}: {exc}") from None
+
+
+def load_model(path=None, task: str = "hostile") -> LoadedModel:
+    """Load a model directory after checking its sha256 and scikit-learn version against the card.
+
+    Raises :class:`~classifier.errors.ModelError` (exit code 3) with a one-line
+    message when the model is missing, tampered with or incompatible.
+    """
+    from importlib.metadata import version
+
+    directory = model_dir(path, task)
+    if directory.is_file():
+        directory = directory.parent
+    card = read_card(directory)
+    artefact = directory / card.get("artefact", {}).get("file", MODEL_FILE)
+    if not artefact.is_file():
+        raise ModelError(f"no model at {directory} (missing {artefact.name})")
+    expected = card.get("artefact", {}).get("sha256")
+    if not expected or sha256_file(artefact) != expected:
+        raise ModelError(f"refusing {artefact}: its sha256 does not match {CARD_FILE} (tampered or replaced)")
+    built = card.get("libraries", {}).get("scikit-learn", "")
+    installed = version("scikit-learn")
+    if _major_minor(built) != _major_minor(installed):
+        raise ModelError(
+            f"refusing {artefact}: built with scikit-learn {built or 'unknown'}, installed {installed} "
+            f"(rebuild it: see {CARD_MD})"
+        )
+    import joblib
+
+    try:
+        pipeline = joblib.load(artefact)
+    except Exception as exc:  # a verified artefact that still fails to load: report, don't trace
+        raise ModelError(f"cannot load {artefact}: {type(exc).__name__}: {exc}") from None
+    return LoadedModel(pipeline=pipeline, card=card, path=directory)
+
+
+# --------------------------------------------------------------------------- the loaded model
+
+_EDGE_PUNCT = "\"'«»“”‘’()[]{}<>.,;:!?…*-_/\\|"
+
+
+@dataclass
+class LoadedModel:
+    """A verified, loaded model: the fitted pipeline, its card and helpers."""
+
+    pipeline: Any
+    card: dict[str, Any]
+    path: Path | None = None
+    _linear: tuple | None = field(default=None, init=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.card.get("name", "unknown")
+
+    @property
+    def version(self) -> str:
+        return str(self.card.get("version", "0"))
+
+    @property
+    def task(self) -> str:
+        return self.card.get("task", "hostile")
+
+    @property
+    def classes(self) -> list:
+        return list(self.pipeline.classes_)
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(self.card.get("thresholds", {}))
+
+    def predict_proba(self, texts):
+        return self.pipeline.predict_proba(list(texts))
+
+    def _linear_parts(self):
+        """(feature transformer, coefficient matrix) or (None, None) if the pipeline is not ours."""
+        if self._linear is None:
+            from classifier.features import CommentFeatures
+
+            try:
+                features = self.pipeline.named_steps["features"]
+                clf = self.pipeline.named_steps["clf"]
+                base = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf
+                coef = np.asarray(base.coef_)
+            except (AttributeError, KeyError, IndexError, TypeError):
+                self._linear = (None, None)
+            else:
+                ok = isinstance(features, CommentFeatures) and coef.shape[1] == features.n_features_out_
+                self._linear = (features, coef) if ok else (None, None)
+        return self._linear
+
+    def explain(self, texts, top_k: int = 3) -> list[list[str]]:
+        """For each text, the words or word pairs that pushed the score up the most.
+
+        Hostile (binary) models explain P(hostile); multi-class models explain
+        each text's most probable class. Contributions are coefficient ×
+        feature value, positive only; character n-grams and lexicon hits are
+        credited to the words of the text they come from, so reasons read as
+        the text's own words (punctuation trimmed, de-duplicated).
+        """
+        texts = list(texts)
+        features, coef = self._linear_parts()
+        if features is None or not texts:
+            return [[] for _ in texts]
+        if coef.shape[0] == 1:
+            rows = [0] * len(texts)
+        else:
+            rows = self.pipeline.predict_proba(texts).argmax(axis=1).tolist()
+        out = []
+        for text, row in zip(texts, rows):
+            chunks, values, pairs = features.chunk_contributions(text, coef[row])
+            shown = [chunk.strip(_EDGE_PUNCT) or chunk for chunk in chunks]
+            scores: dict[str, float] = {}
+            for word, value in zip(shown, values.tolist()):
+                scores[word] = scores.get(word, 0.0) + value
+            for i, j, value in pairs:
+                label = f"{shown[i]} {shown[j]}"
+                scores[label] = scores.get(label, 0.0) + value
+            ranked = sorted(((v, k) for k, v in scores.items() if v > 0), reverse=True)
+            reasons: list[str] = []
+            for _, label in ranked:
+                if label.casefold() not in {r.casefold() for r in reasons} and re.search(r"\w", label):
+                    reasons.append(label)
+                if len(reasons) == top_k:
+                    break
+            out.append(reasons)
+        return out

@@ -1,0 +1,169 @@
+"""`Moderator`: load the shipped models once, then score lists, single texts and DataFrames.
+
+This is the Python API behind ``classifier score``, the moderation queue and the web
+server::
+
+    from classifier import Moderator
+    mod = Moderator.load()                          # shipped models, verified, loaded once
+    results = mod.score(["Merci pour cet article", "TAIS-TOI ABRUTI"])   # list in, list out
+    results[1].decision, results[1].reasons
+    mod.score_one("Quel article nul")               # one Result
+    mod.score_frame(df, column="text")              # DataFrame in, DataFrame out
+
+A `Moderator` holds only read-only state after :meth:`Moderator.load` (fitted models
+and a frozen policy), so one instance can be shared by the threads of a web server.
+Scoring is vectorised: one ``predict_proba`` per model per batch, and explanations
+are computed only for comments that hostility alone flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from classifier import policy as pol
+from classifier.errors import ModelError
+from classifier.schema import Result
+from classifier.text import clean_text, shouting_score
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+    from classifier.model import LoadedModel
+
+#: How many n-grams explain a flagged comment.
+TOP_REASONS = 3
+
+
+class Moderator:
+    """Scores comments with a hostile model (and a sentiment model when one is available).
+
+    Build it with :meth:`load`; the constructor only stores already-loaded models.
+    """
+
+    def __init__(self, model: LoadedModel, policy: pol.Policy, sentiment: LoadedModel | None = None):
+        self.model = model
+        self.policy = policy
+        self.sentiment = sentiment
+        self._hostile_column = _positive_column(model)
+        self.model_id = "+".join(f"{m.name}@{m.version}" for m in (model, sentiment) if m is not None)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        sentiment_path: str | Path | None = None,
+        *,
+        config: str | Path | None = None,
+        review: float | None = None,
+        reject: float | None = None,
+    ) -> Moderator:
+        """Load and verify the models once: the shipped ones by default.
+
+        ``sentiment_path`` None means the shipped sentiment model if it exists (no
+        sentiment otherwise). The policy takes the hostile model card's thresholds,
+        overridden by the TOML ``config`` file, then by ``review`` / ``reject``.
+        Raises :class:`classifier.errors.ModelError` for a missing or refused model.
+        """
+        from classifier.model import load_model
+
+        model = load_model(path, task="hostile")
+        sentiment = load_model(sentiment_path, task="sentiment") if sentiment_path else _shipped_sentiment()
+        return cls(model, pol.make_policy(model.thresholds, config, review, reject), sentiment)
+
+    # ------------------------------------------------------------------ scoring
+    def score(self, texts: Sequence[str]) -> list[Result]:
+        """Score a list of texts: always a list of :class:`Result`, in the same order."""
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("Moderator.score() takes a list of texts; use score_one() for a single text")
+        texts = list(texts)
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"text #{i} is {type(text).__name__}, not str")
+        if not texts:
+            return []
+        cleaned = [clean_text(t) for t in texts]
+        hostile = self.model.pipeline.predict_proba(cleaned)[:, self._hostile_column].tolist()
+        caps = [shouting_score(t) for t in texts]  # raw text: case is the signal
+        decisions = [pol.decide(h, s, self.policy) for h, (s, _) in zip(hostile, caps)]
+        ngrams = self._explain(cleaned, hostile)
+        sentiments = self._sentiment(cleaned)
+        return [
+            Result(
+                text=text,
+                hostile=h,
+                shouting=shout,
+                caps_ratio=round(ratio, 4),
+                decision=decision,
+                reasons=pol.reasons(ngrams.get(i, ()), shout, ratio),
+                model=self.model_id,
+                sentiment=label,
+                sentiment_scores=probs,
+            )
+            for i, (text, h, (shout, ratio), decision, (label, probs)) in enumerate(
+                zip(texts, hostile, caps, decisions, sentiments)
+            )
+        ]
+
+    def score_one(self, text: str) -> Result:
+        """Score one text."""
+        if not isinstance(text, str):
+            raise TypeError(f"Moderator.score_one() takes a str, not {type(text).__name__}")
+        return self.score([text])[0]
+
+    def score_frame(self, df: pd.DataFrame, column: str = "text") -> pd.DataFrame:
+        """A copy of ``df`` with the result columns added (input columns kept, same index)."""
+        if column not in df.columns:
+            raise KeyError(f"no column {column!r} in the DataFrame (columns: {', '.join(map(str, df.columns))})")
+        results = self.score(df[column].tolist())
+        out = df.copy()
+        records = [r.to_dict() for r in results]
+        for key in RESULT_COLUMNS:
+            out[key] = [r[key] for r in records]
+        return out
+
+    # ------------------------------------------------------------------ parts
+    def _explain(self, cleaned: list[str], hostile: list[float]) -> dict[int, list[str]]:
+        """The top n-grams of the comments that hostility flags, in one batch call."""
+        flagged = [i for i, h in enumerate(hostile) if pol.needs_explanation(h, self.policy)]
+        if not flagged:
+            return {}
+        explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS)
+        return dict(zip(flagged, explained))
+
+    def _sentiment(self, cleaned: list[str]) -> list[tuple[str | None, dict[str, float] | None]]:
+        if self.sentiment is None:
+            return [(None, None)] * len(cleaned)
+        classes = [str(c) for c in self.sentiment.classes]
+        probs = self.sentiment.pipeline.predict_proba(cleaned)
+        best = probs.argmax(axis=1).tolist()
+        return [
+            (classes[b], {c: round(p, 4) for c, p in zip(classes, row)})
+            for b, row in zip(best, probs.tolist())
+        ]
+
+
+#: The fields a result adds to an input record (``Result.to_dict()`` without ``text``).
+RESULT_COLUMNS = (
+    "hostile", "shouting", "caps_ratio", "sentiment", "negative", "neutral", "positive",
+    "decision", "reasons", "model",
+)  # fmt: skip
+
+
+def _positive_column(model: Any) -> int:
+    """Index of the hostile class (1) in ``predict_proba``'s columns."""
+    classes = [str(c) for c in model.classes]
+    for positive in ("1", "hostile", "True"):
+        if positive in classes:
+            return classes.index(positive)
+    raise ModelError(f"model {model.name} has no hostile class (classes: {classes})")
+
+
+def _shipped_sentiment() -> LoadedModel | None:
+    """The shipped sentiment model, or None when it has not been built yet."""
+    from classifier.model import CARD_FILE, load_model, model_dir
+
+    if not (model_dir(task="sentiment") / CARD_FILE).is_file():
+        return None
+    return load_model(task="sentiment")

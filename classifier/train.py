@@ -1,0 +1,478 @@
+"""Training and evaluation for every task: data loading, cleaning, splits, CV, card.
+
+One code path for hostile (binary) and sentiment (multi-class) models:
+
+1. read CSV / JSONL / Parquet files, pick the text and label columns, report
+   and skip bad rows (empty text, unknown label);
+2. clean: :func:`classifier.text.clean_text` (mojibake, NFC, controls), then
+   drop duplicates by normalised text, and every copy of a text whose copies
+   disagree on the label;
+3. weight each source (``source`` column, or the file name);
+4. a stratified held-out split (by source and label) and k-fold
+   cross-validation on the rest; calibrated probabilities; thresholds chosen
+   on the held-out part;
+5. refit on everything, score our own evaluation sets (never trained on), and
+   write the model with its card (:func:`classifier.model.save_model`).
+
+``PRESETS["shipped"]`` is the exact recipe of the shipped hostile model.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from classifier.errors import InputError
+from classifier.metrics import THRESHOLD_RULE, choose_thresholds, summarise_folds, task_metrics
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The shared corpora, read in place beside the repository (never copied into it).
+SHARED_DATA = ROOT.parent / "shared" / "data"
+HELDOUT_FRACTION = 0.2
+TASK_LABELS = {"hostile": ("0", "1"), "sentiment": ("negative", "neutral", "positive")}
+_TRUE = {"1", "1.0", "true", "yes", "hostile", "reject", "rejected"}
+_FALSE = {"0", "0.0", "false", "no", "ok", "approve", "approved"}
+
+#: Licences of the shared corpora, as stated in ../shared/data/README.md (carried into every card).
+LICENCES = {
+    "fr_hostile_superset.csv": "none stated; research use only (gated upstream: no harm to human subjects, not for generative LLMs)",
+    "fr_hostile_cyberado_fine.csv": "none stated; research use (CyberAgressionAdo-v1, cite Ollagnier et al. 2022)",
+    "fr_toxic_toxifrench.csv": "MIT (ToxiFrench, Delaval et al. 2025)",
+    "fr_toxic_translated.csv": "repo MIT; Jigsaw text CC BY-SA 3.0; RTP-LX not verified: research use",
+    "en_hostile_davidson.csv": "MIT (Davidson et al. 2017)",
+    "fr_sentiment_train.csv": "mixed: XLM-T Apache-2.0 over DEFT-2017 (research-only terms likely); Allocine samples: no licence stated / MIT",
+    "lexicon_hurtlex_fr.csv": "CC BY-NC-SA 4.0 (non-commercial, share-alike)",
+}
+
+#: The recipe of the shipped models: `classifier train --preset NAME` rebuilds them exactly.
+PRESETS: dict[str, dict[str, Any]] = {
+    "shipped": {
+        "task": "hostile",
+        "name": "hostile-fr",
+        "version": "1.0.0",
+        "out": "models/hostile-fr",
+        "files": [
+            "fr_hostile_superset.csv",
+            "fr_hostile_cyberado_fine.csv",
+            "fr_toxic_toxifrench.csv",
+            "fr_toxic_translated.csv",
+            "en_hostile_davidson.csv",
+        ],
+        "text_column": "text",
+        "label_column": "label",
+        # the superset's cyberado rows carry hate-speech labels only; the fine file relabels them
+        "exclude": {"subset": ["cyberado"]},
+        "source_weights": {
+            "fr_hs_superset": 0.5,
+            "cyberagressionado_v1": 1.0,
+            "toxifrench_benchmark": 2.0,
+            "toxifrench_agreement": 2.0,
+            "jigsaw_toxic_mt_fr": 0.7,
+            "rtp_lx_fr": 0.7,
+            "davidson_en": 0.3,
+        },
+        "params": {"C": 2.0, "estimator": "logreg", "lexicon": "lexicon_hurtlex_fr.csv"},
+        "eval": ["data/eval_news_fr.csv", "data/eval_news_en.csv"],
+        "eval_label_column": "hostile",
+        "cv": 5,
+        "seed": 0,
+        "description": "French-first (English second) hostility scorer for reader comments on news sites: "
+        "P(hostile) for insults, threats, harassment, dehumanising or identity-based hate.",
+    },
+}
+
+Progress = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV, JSONL/NDJSON, JSON or Parquet file (by extension; ``-`` = CSV on stdin), all columns as text."""
+    name = str(path)
+    try:
+        if name == "-":
+            return pd.read_csv(sys.stdin, keep_default_na=False, dtype=str)
+        suffix = Path(name).suffix.lower()
+        if suffix in (".jsonl", ".ndjson"):
+            frame = pd.read_json(name, lines=True, dtype=False)
+        elif suffix == ".json":
+            frame = pd.read_json(name, dtype=False)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(name)
+        else:
+            frame = pd.read_csv(name, keep_default_na=False, dtype=str, sep="\t" if suffix == ".tsv" else ",")
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except Exception as exc:  # pandas raises many types for malformed files
+        raise InputError(f"{name}: cannot read as a table ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    return frame.astype(object).where(frame.notna(), "").astype(str)
+
+
+def parse_labels(values: pd.Series, task: str) -> tuple[pd.Series, pd.Series]:
+    """(normalised labels, valid mask). Hostile: 0/1 (also true/false, yes/no); sentiment: the three classes."""
+    raw = values.astype(str).str.strip().str.lower()
+    if task == "hostile":
+        labels = raw.map(lambda v: "1" if v in _TRUE else ("0" if v in _FALSE else None))
+        return labels, labels.notna()
+    if task in TASK_LABELS:
+        return raw, raw.isin(TASK_LABELS[task])
+    return raw, raw != ""
+
+
+@dataclass
+class Dataset:
+    """Training rows (text, label, source, file, weight) and what loading them did."""
+
+    frame: pd.DataFrame
+    files: list[dict[str, Any]] = field(default_factory=list)
+    cleaning: dict[str, int] = field(default_factory=dict)
+
+
+def load_rows(
+    paths: list[str | Path],
+    *,
+    task: str,
+    text_column: str = "text",
+    label_column: str = "label",
+    exclude: dict[str, list[str]] | None = None,
+    keep: tuple[str, ...] = (),
+    progress: Progress = _stderr,
+    max_reported: int = 5,
+) -> Dataset:
+    """Read and validate labelled files; bad rows are reported (file, row number, reason) and skipped."""
+    from classifier.model import sha256_file
+
+    frames, files, skipped = [], [], 0
+    for path in paths:
+        table = read_table(path)
+        name = Path(str(path)).name
+        for column in (text_column, label_column):
+            if column not in table.columns:
+                raise InputError(f"{path}: no column {column!r} (columns: {', '.join(map(str, table.columns))})")
+        wanted = pd.Series(True, index=table.index)
+        excluded = 0
+        for column, values in (exclude or {}).items():
+            if column in table.columns:
+                drop = table[column].isin(values)
+                excluded += int(drop.sum())
+                wanted &= ~drop
+        labels, ok = parse_labels(table[label_column], task)
+        text = table[text_column].astype(str)
+        empty = text.str.strip() == ""
+        bad = wanted & (empty | ~ok)
+        for n, (row, is_empty) in enumerate(zip(np.flatnonzero(bad), empty[bad])):
+            if n < max_reported:
+                reason = "empty text" if is_empty else f"bad label {table[label_column].iloc[row]!r}"
+                progress(f"classifier: {name}: row {row + 1}: {reason}; skipped")
+        if bad.sum() > max_reported:
+            progress(f"classifier: {name}: {int(bad.sum()) - max_reported} more bad rows skipped")
+        skipped += int(bad.sum())
+        good = wanted & ~bad
+        source = table["source"] if "source" in table.columns else pd.Series(Path(str(path)).stem, index=table.index)
+        source = source.where(source.astype(str).str.strip() != "", Path(str(path)).stem)
+        columns = {"text": text[good], "label": labels[good], "source": source[good], "file": name}
+        for column in keep:
+            columns[column] = table[column][good] if column in table.columns else ""
+        frames.append(pd.DataFrame(columns))
+        info = {"file": name, "rows_read": int(len(table)), "rows_excluded": excluded, "rows_bad": int(bad.sum())}
+        if str(path) != "-":
+            info["sha256"] = sha256_file(Path(path))
+        info["licence"] = LICENCES.get(name, "not recorded: see the data's own terms")
+        files.append(info)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["text", "label", "source", "file"])
+    if frame.empty:
+        raise InputError("no usable training rows")
+    return Dataset(frame=frame, files=files, cleaning={"bad_rows_skipped": skipped})
+
+
+def clean_rows(data: Dataset) -> Dataset:
+    """Hygiene, then one row per normalised text; texts whose copies disagree on the label are dropped."""
+    from classifier.features import tokenize_texts
+    from classifier.text import clean_text
+
+    frame = data.frame.copy()
+    before = len(frame)
+    fixed = frame["text"].map(clean_text)
+    changed = int((fixed != frame["text"]).sum())
+    frame["text"] = fixed
+    frame = frame[frame["text"] != ""]
+    keys = pd.Series([" ".join(t) for t in tokenize_texts(frame["text"].tolist())], index=frame.index)
+    keys = keys.where(keys != "", frame["text"])
+    n_labels = frame.groupby(keys)["label"].transform("nunique")
+    conflicting = n_labels > 1
+    frame = frame[~conflicting]
+    keys = keys[~conflicting]
+    duplicated = keys.duplicated()
+    frame = frame[~duplicated].reset_index(drop=True)
+    data.cleaning.update(
+        {
+            "rows_in": before,
+            "texts_repaired": changed,
+            "conflicting_label_rows_dropped": int(conflicting.sum()),
+            "duplicate_rows_dropped": int(duplicated.sum()),
+            "rows_out": len(frame),
+        }
+    )
+    data.frame = frame
+    return data
+
+
+def weigh_rows(data: Dataset, source_weights: dict[str, float]) -> Dataset:
+    """Per-row weight: the weight of its ``source`` value, else of its file name or stem, else 1."""
+    def weight(source: str, file: str) -> float:
+        for key in (source, file, Path(file).stem):
+            if key in source_weights:
+                return float(source_weights[key])
+        return 1.0
+
+    frame = data.frame
+    frame["weight"] = [weight(s, f) for s, f in zip(frame["source"], frame["file"])]
+    unknown = set(source_weights) - set(frame["source"]) - set(frame["file"]) - {Path(f).stem for f in frame["file"]}
+    if unknown:
+        raise InputError(f"--source-weight names no source or file in the data: {', '.join(sorted(unknown))}")
+    for info in data.files:
+        rows = frame[frame["file"] == info["file"]]
+        info["rows_used"] = int(len(rows))
+        info["sources"] = {str(s): int(n) for s, n in rows["source"].value_counts().sort_index().items()}
+        info["weights"] = {str(s): float(w) for s, w in rows.groupby("source")["weight"].first().sort_index().items()}
+        info["labels"] = {str(k): int(v) for k, v in rows["label"].value_counts().sort_index().items()}
+    return data
+
+
+def read_lexicon(path: str | Path, level: str = "conservative") -> tuple[tuple[tuple[str, str], ...], dict[str, Any]]:
+    """(word, category) pairs of a HurtLex-style CSV (lemma, category, level), keeping ``level`` rows only.
+
+    Returns the pairs (a plain-data pipeline parameter: no path inside the
+    model) and what the card records about the file.
+    """
+    from classifier.model import sha256_file
+
+    table = read_table(path)
+    for column in ("lemma", "category"):
+        if column not in table.columns:
+            raise InputError(f"{path}: lexicon needs columns lemma and category")
+    if "level" in table.columns:
+        table = table[table["level"] == level]
+    pairs = tuple(sorted({(w.strip(), c.strip()) for w, c in zip(table["lemma"], table["category"]) if w.strip()}))
+    name = Path(path).name
+    info = {"file": name, "sha256": sha256_file(Path(path)), "level": level, "entries": len(pairs),
+            "licence": LICENCES.get(name, "not recorded: see the lexicon's own terms")}  # fmt: skip
+    return pairs, info
+
+
+# --------------------------------------------------------------------------- models per task
+
+
+def pipeline_builder(task: str) -> Callable[..., Any]:
+    """The pipeline builder of a task: sentiment's own module when present, else the default linear model."""
+    from functools import partial
+
+    from classifier.model import build_pipeline
+
+    if task == "sentiment":
+        try:
+            from classifier.sentiment import build_sentiment_pipeline
+        except ImportError:
+            return partial(build_pipeline, classes=3)
+        return build_sentiment_pipeline
+    return build_pipeline
+
+
+def _fit(pipeline, texts, y, weights):
+    step = pipeline.steps[-1][0] if hasattr(pipeline, "steps") else None
+    fit_params = {f"{step}__sample_weight": weights} if step else {"sample_weight": weights}
+    return pipeline.fit(texts, y, **fit_params)
+
+
+def _strata(frame: pd.DataFrame, n_splits: int) -> np.ndarray:
+    """Stratify on source and label where every stratum is big enough, else on label alone."""
+    strata = (frame["source"].astype(str) + "|" + frame["label"].astype(str)).to_numpy()
+    if pd.Series(strata).value_counts().min() < max(n_splits, 2):
+        strata = frame["label"].astype(str).to_numpy()
+    return strata
+
+
+def _labels(frame: pd.DataFrame, task: str) -> np.ndarray:
+    return frame["label"].astype(int).to_numpy() if task == "hostile" else frame["label"].to_numpy()
+
+
+# --------------------------------------------------------------------------- training
+
+
+def train(
+    paths: list[str | Path],
+    *,
+    task: str = "hostile",
+    text_column: str = "text",
+    label_column: str = "label",
+    source_weights: dict[str, float] | None = None,
+    exclude: dict[str, list[str]] | None = None,
+    out: str | Path | None = None,
+    cv: int = 5,
+    seed: int = 0,
+    params: dict[str, Any] | None = None,
+    eval_paths: list[str | Path] | None = None,
+    eval_label_column: str | None = None,
+    name: str | None = None,
+    version: str = "1.0.0",
+    description: str = "",
+    rebuild_command: str = "",
+    progress: Progress = _stderr,
+) -> dict[str, Any]:
+    """Train, cross-validate, pick thresholds, refit, evaluate and (if ``out``) save. Returns the card."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    params = dict(params or {})
+    source_weights = dict(source_weights or {})
+    progress(f"classifier: reading {len(paths)} file(s)")
+    data = load_rows(paths, task=task, text_column=text_column, label_column=label_column, exclude=exclude, progress=progress)
+    data = weigh_rows(clean_rows(data), source_weights)
+    frame = data.frame
+    progress(f"classifier: {len(frame)} rows after cleaning ({data.cleaning})")
+    classes_seen = sorted(frame["label"].unique())
+    if len(classes_seen) < 2:
+        raise InputError(f"training data has a single label ({classes_seen[0]}): need at least two")
+
+    lexicon_info = None
+    if isinstance(params.get("lexicon"), (str, Path)):
+        params["lexicon"], lexicon_info = read_lexicon(params["lexicon"])
+    builder = pipeline_builder(task)
+    if task != "hostile" and builder.__module__ == "classifier.model":
+        params.setdefault("classes", len(classes_seen))
+    template = builder(seed=seed, **params)
+    y_all = _labels(frame, task)
+    texts_all = frame["text"].tolist()
+    w_all = frame["weight"].to_numpy(dtype=float)
+
+    n_folds = max(int(cv), 2)
+    train_idx, held_idx = train_test_split(
+        np.arange(len(frame)), test_size=HELDOUT_FRACTION, random_state=seed, stratify=_strata(frame, n_folds)
+    )
+    metrics: dict[str, Any] = {}
+    if cv and cv > 1:
+        folds = []
+        sub = frame.iloc[train_idx]
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        for k, (a, b) in enumerate(splitter.split(train_idx, _strata(sub, n_folds)), 1):
+            ia, ib = train_idx[a], train_idx[b]
+            model = _fit(clone(template), [texts_all[i] for i in ia], y_all[ia], w_all[ia])
+            m = task_metrics(y_all[ib], model.predict_proba([texts_all[i] for i in ib]), model.classes_)
+            folds.append(m)
+            progress(f"classifier: CV fold {k}/{n_folds}: " + ", ".join(f"{key} {m[key]}" for key in ("roc_auc", "pr_auc", "macro_f1") if key in m))
+        metrics["cv"] = summarise_folds(folds, ("roc_auc", "pr_auc", "macro_f1", "accuracy"))
+
+    progress("classifier: fitting on the training part, scoring the held-out part")
+    model = _fit(clone(template), [texts_all[i] for i in train_idx], y_all[train_idx], w_all[train_idx])
+    held = frame.iloc[held_idx]
+    proba = model.predict_proba(held["text"].tolist())
+    thresholds: dict[str, float] = {}
+    if task == "hostile":
+        thresholds = choose_thresholds(y_all[held_idx], proba[:, 1], sample_weight=w_all[held_idx])
+    heldout = {"all": task_metrics(y_all[held_idx], proba, model.classes_, thresholds)}
+    for source in sorted(held["source"].unique()):
+        mask = (held["source"] == source).to_numpy()
+        heldout[str(source)] = task_metrics(y_all[held_idx][mask], proba[mask], model.classes_, thresholds)
+    metrics["heldout"] = heldout
+
+    progress("classifier: refitting on all rows")
+    final = _fit(clone(template), texts_all, y_all, w_all)
+    if eval_paths:
+        metrics["eval"] = evaluate_frames(
+            final, eval_paths, task=task, text_column=text_column,
+            label_column=eval_label_column or label_column, thresholds=thresholds, progress=progress,
+        )
+
+    card = {
+        "name": name or (Path(out).name if out else f"{task}-model"),
+        "version": version,
+        "task": task,
+        "description": description or f"{task} classifier trained by `classifier train`.",
+        "classes": [c.item() if hasattr(c, "item") else c for c in final.classes_],
+        "thresholds": thresholds,
+        "threshold_rule": THRESHOLD_RULE if thresholds else "",
+        "data": data.files,
+        "cleaning": data.cleaning,
+        "parameters": {
+            "builder": f"{builder.__module__}.{getattr(builder, '__name__', getattr(getattr(builder, 'func', None), '__name__', 'builder'))}",
+            "params": {k: (lexicon_info if k == "lexicon" and lexicon_info else v) for k, v in params.items()},
+            "source_weights": source_weights,
+            "exclude": exclude or {},
+            "text_column": text_column,
+            "label_column": label_column,
+            "heldout_fraction": HELDOUT_FRACTION,
+            "cv_folds": cv,
+            "seed": seed,
+        },
+        "metrics": metrics,
+        "eval_data": [_file_info(p) for p in eval_paths or [] if Path(p).is_file()],
+        "lexicon": lexicon_info,
+        "licence_note": "Trained on data under these terms: "
+        + "; ".join(f"{f['file']}: {f['licence']}" for f in data.files + ([lexicon_info] if lexicon_info else []))
+        + ". Research-use and non-commercial terms carry over to this model.",
+        "rebuild_command": rebuild_command,
+    }
+    if out:
+        from classifier.model import save_model
+
+        save_model(final, out, card)
+        progress(f"classifier: wrote {out}")
+    card["_pipeline"] = final
+    return card
+
+
+def _file_info(path) -> dict[str, Any]:
+    from classifier.model import sha256_file
+
+    return {"file": Path(path).name, "sha256": sha256_file(Path(path))}
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate_frames(
+    pipeline,
+    paths: list[str | Path],
+    *,
+    task: str,
+    text_column: str = "text",
+    label_column: str = "label",
+    thresholds: dict[str, float] | None = None,
+    progress: Progress = _stderr,
+) -> dict[str, Any]:
+    """Metrics of a fitted pipeline on labelled files: overall, per file, per ``source``, per ``category``."""
+    data = load_rows(
+        paths, task=task, text_column=text_column, label_column=label_column, keep=("category",), progress=progress
+    )
+    frame = data.frame
+    proba = pipeline.predict_proba(frame["text"].tolist())
+    y = _labels(frame, task)
+    classes = list(pipeline.classes_)
+    if task == "hostile":
+        classes = [int(c) for c in classes]
+    out = {"all": task_metrics(y, proba, classes, thresholds)}
+    files = sorted(frame["file"].unique())
+    for file in files:
+        in_file = (frame["file"] == file).to_numpy()
+        prefix = f"{file}/" if len(files) > 1 else ""
+        if len(files) > 1:
+            out[file] = task_metrics(y[in_file], proba[in_file], classes, thresholds)
+        for kind in ("source", "category"):
+            values = sorted(v for v in frame.loc[in_file, kind].unique() if v != "")
+            if kind == "source" and len(values) < 2:
+                continue
+            for value in values:
+                mask = in_file & (frame[kind] == value).to_numpy()
+                out[f"{prefix}{kind}={value}"] = task_metrics(y[mask], proba[mask], classes, thresholds)
+    return out

@@ -1,0 +1,284 @@
+// The moderator page: lists the queue, records decisions, keyboard shortcuts.
+// Comment data is untrusted: it only ever reaches the page through textContent and
+// text nodes (never innerHTML), so "<img src=x onerror=...>" shows as those characters.
+"use strict";
+
+const TOKEN_KEY = "classifier-token";
+const NAME_KEY = "classifier-moderator";
+const state = { status: "pending", items: [], selected: 0, undo: [] };
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+// ------------------------------------------------------------------ API
+
+async function api(path, options = {}) {
+  const headers = { Authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
+  const name = sessionStorage.getItem(NAME_KEY);
+  if (name) headers["X-Moderator"] = name;
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin("Jeton refusé.");
+    throw new Error("unauthorised");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail || response.statusText);
+    throw new Error(detail);
+  }
+  return data;
+}
+
+function say(message) {
+  $("status").textContent = message;
+}
+
+// ------------------------------------------------------------------ highlighting
+
+// Accent- and case-folded copy of `text`, with the index in `text` of each folded character.
+function foldWithMap(text) {
+  let folded = "";
+  const map = [];
+  for (let i = 0; i < text.length; i++) {
+    const f = text[i].normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+    for (let j = 0; j < f.length; j++) {
+      folded += f[j];
+      map.push(i);
+    }
+  }
+  return { folded, map };
+}
+
+function fold(text) {
+  return foldWithMap(text).folded;
+}
+
+// Non-overlapping [start, end, kind] ranges of `text` where the terms occur.
+function findRanges(text, terms) {
+  const { folded, map } = foldWithMap(text);
+  const ranges = [];
+  for (const { term, kind } of terms) {
+    const needle = fold(term.trim());
+    if (needle.length < 2) continue;
+    let at = folded.indexOf(needle);
+    while (at !== -1) {
+      ranges.push([map[at], map[at + needle.length - 1] + 1, kind]);
+      at = folded.indexOf(needle, at + needle.length);
+    }
+  }
+  ranges.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
+  const merged = [];
+  for (const range of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && range[0] < last[1]) {
+      last[1] = Math.max(last[1], range[1]);
+      if (range[2] === "suspect") last[2] = "suspect";
+    } else {
+      merged.push(range.slice());
+    }
+  }
+  return merged;
+}
+
+// The comment text as text nodes, with the reasons and suspect words wrapped in <mark>.
+function highlighted(comment) {
+  const terms = [
+    ...comment.reasons.filter((r) => !r.startsWith("shouting")).map((term) => ({ term, kind: "reason" })),
+    ...comment.suspect.map((term) => ({ term, kind: "suspect" })),
+  ];
+  const container = el("p", "text");
+  let at = 0;
+  for (const [start, end, kind] of findRanges(comment.text, terms)) {
+    container.append(document.createTextNode(comment.text.slice(at, start)));
+    container.append(el("mark", kind, comment.text.slice(start, end)));
+    at = end;
+  }
+  container.append(document.createTextNode(comment.text.slice(at)));
+  return container;
+}
+
+// ------------------------------------------------------------------ rendering
+
+function when(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString("fr-FR");
+}
+
+function renderComment(comment, index) {
+  const item = el("li", "comment");
+  item.dataset.id = comment.id;
+  item.dataset.index = String(index);
+  item.tabIndex = -1;
+
+  const meta = el("div", "meta");
+  meta.append(el("span", "author", comment.author || "anonyme"));
+  const time = el("time", "published", when(comment.published));
+  if (comment.published) time.dateTime = comment.published;
+  meta.append(time);
+  const level = comment.hostile >= 0.7 ? " hostile-high" : comment.hostile >= 0.4 ? " hostile-mid" : "";
+  meta.append(el("span", "badge hostile" + level, "hostile " + Math.round(comment.hostile * 100) + " %"));
+  if (comment.shouting) meta.append(el("span", "badge shouting", "MAJUSCULES " + Math.round(comment.caps_ratio * 100) + " %"));
+  if (comment.sentiment) meta.append(el("span", "badge sentiment", comment.sentiment));
+  if (comment.model_decision) meta.append(el("span", "badge model-decision", "modèle : " + comment.model_decision));
+  item.append(meta);
+
+  item.append(highlighted(comment));
+  if (comment.reasons.length || comment.suspect.length) {
+    const reasons = [...comment.reasons, ...comment.suspect.map((w) => "mot suspect : " + w)];
+    item.append(el("p", "reasons", "Raisons : " + reasons.join(" · ")));
+  }
+
+  const actions = el("div", "actions");
+  if (comment.status === "pending") {
+    const approve = el("button", "approve", "Approuver (a)");
+    approve.type = "button";
+    approve.addEventListener("click", () => decide(comment.id, "approve"));
+    const reject = el("button", "reject", "Rejeter (r)");
+    reject.type = "button";
+    reject.addEventListener("click", () => decide(comment.id, "reject"));
+    actions.append(approve, reject);
+  } else {
+    actions.append(el("span", "decided", `${comment.status} par ${comment.decided_by || "?"} — ${when(comment.decided_at)}`));
+    const back = el("button", "undo", "Remettre en attente");
+    back.type = "button";
+    back.addEventListener("click", () => undo(comment.id));
+    actions.append(back);
+  }
+  item.append(actions);
+  item.addEventListener("click", () => select(index));
+  return item;
+}
+
+function render() {
+  const list = $("queue");
+  list.replaceChildren(...state.items.map(renderComment));
+  $("empty").hidden = state.items.length > 0;
+  if (state.selected >= state.items.length) state.selected = Math.max(state.items.length - 1, 0);
+  select(state.selected);
+}
+
+function select(index) {
+  const items = $("queue").children;
+  if (!items.length) return;
+  state.selected = Math.min(Math.max(index, 0), items.length - 1);
+  for (const item of items) item.classList.toggle("selected", Number(item.dataset.index) === state.selected);
+  items[state.selected].scrollIntoView({ block: "nearest" });
+}
+
+function showCounts(counts) {
+  for (const status of ["pending", "approved", "rejected"]) $("count-" + status).textContent = String(counts[status] ?? 0);
+}
+
+// ------------------------------------------------------------------ actions
+
+async function load() {
+  const data = await api("/api/comments?status=" + encodeURIComponent(state.status) + "&limit=200");
+  state.items = data.items;
+  showCounts(data.counts);
+  render();
+}
+
+async function decide(id, decision) {
+  try {
+    const comment = await api("/api/comments/" + encodeURIComponent(id) + "/decision", {
+      method: "POST",
+      body: JSON.stringify({ decision }),
+    });
+    state.undo.push(id);
+    say((decision === "approve" ? "Approuvé : " : "Rejeté : ") + comment.text.slice(0, 60));
+    await load();
+  } catch (error) {
+    if (error.message !== "unauthorised") say("Erreur : " + error.message);
+  }
+}
+
+async function undo(id) {
+  try {
+    await api("/api/comments/" + encodeURIComponent(id) + "/undo", { method: "POST" });
+    say("Décision annulée.");
+    await load();
+  } catch (error) {
+    if (error.message !== "unauthorised") say("Erreur : " + error.message);
+  }
+}
+
+function current() {
+  return state.items[state.selected];
+}
+
+function onKey(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
+  if ($("main").hidden) return;
+  const comment = current();
+  switch (event.key) {
+    case "j": select(state.selected + 1); break;
+    case "k": select(state.selected - 1); break;
+    case "a": if (comment && comment.status === "pending") decide(comment.id, "approve"); break;
+    case "r": if (comment && comment.status === "pending") decide(comment.id, "reject"); break;
+    case "u": {
+      const last = state.undo.pop();
+      if (last) undo(last);
+      else if (comment && comment.status !== "pending") undo(comment.id);
+      else say("Rien à annuler.");
+      break;
+    }
+    default: return;
+  }
+  event.preventDefault();
+}
+
+// ------------------------------------------------------------------ login
+
+function showLogin(message) {
+  $("main").hidden = true;
+  $("logout").hidden = true;
+  $("login").hidden = false;
+  $("login-error").textContent = message || "";
+  $("token").focus();
+}
+
+async function start() {
+  $("login").hidden = true;
+  $("main").hidden = false;
+  $("logout").hidden = false;
+  try {
+    await load();
+  } catch (error) {
+    if (error.message !== "unauthorised") say("Erreur : " + error.message);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    sessionStorage.setItem(NAME_KEY, $("moderator").value.trim());
+    $("token").value = "";
+    start();
+  });
+  $("logout").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin("");
+  });
+  for (const tab of $("tabs").querySelectorAll("button")) {
+    tab.addEventListener("click", () => {
+      state.status = tab.dataset.status;
+      state.selected = 0;
+      for (const other of $("tabs").querySelectorAll("button")) other.classList.toggle("active", other === tab);
+      load().catch((error) => say("Erreur : " + error.message));
+    });
+  }
+  document.addEventListener("keydown", onKey);
+  if (sessionStorage.getItem(TOKEN_KEY)) start();
+  else showLogin("");
+});
