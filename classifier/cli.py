@@ -707,13 +707,15 @@ def train_command(
         base = data_dir or training.SHARED_DATA
         card = training.train(
             [base / f for f in recipe["files"]],
-            task=recipe["task"], text_column=recipe["text_column"], label_column=recipe["label_column"],
-            source_weights=recipe["source_weights"], exclude=recipe["exclude"], out=training.ROOT / recipe["out"],
-            cv=recipe["cv"], seed=recipe["seed"],
-            params={k: (base / v if k == "lexicon" else v) for k, v in recipe["params"].items()},
-            eval_paths=[training.ROOT / e for e in recipe["eval"]], eval_label_column=recipe["eval_label_column"],
-            name=recipe["name"], version=recipe["version"], description=recipe["description"],
-            rebuild_command=f"classifier train --preset {preset}", progress=progress,
+            task=recipe["task"], text_column=recipe.get("text_column", "text"),
+            label_column=recipe.get("label_column", "label"), source_weights=recipe.get("source_weights"),
+            exclude=recipe.get("exclude"), out=training.ROOT / recipe["out"], cv=recipe.get("cv", 5),
+            seed=recipe.get("seed", 0),
+            params={k: (base / v if k == "lexicon" else v) for k, v in recipe.get("params", {}).items()},
+            eval_paths=[training.ROOT / e for e in recipe.get("eval", [])],
+            eval_label_column=recipe.get("eval_label_column"), name=recipe["name"], version=recipe["version"],
+            description=recipe.get("description", ""), rebuild_command=f"classifier train --preset {preset}",
+            progress=progress,
         )  # fmt: skip
     else:
         if not data:

@@ -31,7 +31,7 @@ import math
 import re
 import threading
 import unicodedata
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -348,8 +348,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
 
     def _chunk_ids(self, flat: list[str]) -> tuple[np.ndarray, list[tuple]]:
         cache = self._cache_state()
-        ids = list(map(cache.ids.get, flat))
-        if None in ids:
+        ids = np.fromiter(map(cache.ids.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        if len(ids) and ids.min() < 0:
             with cache.lock:
                 missing = set(flat).difference(cache.ids)
                 if len(cache.ids) + len(missing) > int(self.cache_size):
@@ -358,20 +358,20 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                 for chunk in missing:
                     cache.records.append(self._analyse_chunk(chunk))
                     cache.ids[chunk] = len(cache.records) - 1
-            ids = list(map(cache.ids.get, flat))
-        return np.array(ids, dtype=np.int64), cache.records
+            ids = np.fromiter(map(cache.ids.get, flat), dtype=np.int64, count=len(flat))
+        return ids, cache.records
 
-    def _raw(self, texts: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
-        """(TF-IDF before normalisation, dense per-document counts) of a batch.
+    def _matrix(self, texts: list[str]) -> sp.csr_matrix:
+        """TF-IDF (before normalisation) and the dense columns of a batch, as one sparse product.
 
-        (documents x chunks) @ (chunks x columns), where the rows of the right
-        matrix are the batch's distinct chunks plus one row per word pair found
-        across chunks.
+        (documents x rows) @ (rows x columns), where the rows are the batch's
+        distinct chunks, one row per word pair found across chunks, and one row
+        per document holding its dense (lexicon and style) columns.
         """
         n_docs = len(texts)
-        n_text, n_dense = self.blocks_["lexicon"][0], self.blocks_["style"][1] - self.blocks_["lexicon"][0]
+        n_text, n_out = self.blocks_["lexicon"][0], self.n_features_out_
         if not n_docs:
-            return sp.csr_matrix((0, n_text)), np.zeros((0, n_dense))
+            return sp.csr_matrix((0, n_out))
         flat = f" {_SEP} ".join(texts).split()
         if flat.count(_SEP) != n_docs - 1:  # a text held the separator itself: neutralise it
             flat = f" {_SEP} ".join(t.replace(_SEP, " ") for t in texts).split()
@@ -379,16 +379,22 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         is_sep = ids == 0
         per_doc = np.diff(np.concatenate([[-1], np.flatnonzero(is_sep), [len(ids)]])) - 1
         ids = ids[~is_sep]
-        uniq, inv = np.unique(ids, return_inverse=True)
+        # distinct chunks of the batch, without sorting: mark, then number
+        seen = np.zeros(len(records), dtype=bool)
+        seen[ids] = True
+        uniq = np.flatnonzero(seen)
+        local = np.zeros(len(records), dtype=np.int64)
+        local[uniq] = np.arange(len(uniq))
+        inv = local[ids]
         n_local = len(uniq)
         if n_local:
             cols, vals, dense, first, last = zip(*[records[i] for i in uniq.tolist()])
             dense = np.array(dense, dtype=np.float64)
         else:
-            cols, vals, dense, first, last = (), (), np.zeros((0, n_dense)), (), ()
+            cols, vals, dense, first, last = (), (), np.zeros((0, n_out - n_text)), (), ()
         chunk_indptr = np.concatenate([[0], np.cumsum(per_doc)])
         D = sp.csr_matrix((np.ones(len(inv)), inv, chunk_indptr), shape=(n_docs, n_local))
-        dense_docs = D @ dense
+        extras = self._dense_features(D @ dense)
 
         # word pairs across chunks: consecutive chunks with tokens, in the same document
         pair_cols, pair_doc, pair_row = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -405,32 +411,40 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             found = self.pair_keys_[at] == keys
             pair_cols, pair_row = np.unique(self.pair_columns_[at[found]], return_inverse=True)
             pair_doc = doc_of[a[found]]
-        if len(pair_doc):  # merge pair entries after each document's chunk entries (both sorted by doc)
-            pairs_per_doc = np.bincount(pair_doc, minlength=n_docs)
-            indptr = np.concatenate([[0], np.cumsum(per_doc + pairs_per_doc)])
-            rows = np.empty(indptr[-1], dtype=np.int64)
-            chunk_rank = np.arange(len(inv)) - np.repeat(chunk_indptr[:-1], per_doc)
-            rows[np.repeat(indptr[:-1], per_doc) + chunk_rank] = inv
+        # each document's row: its chunks, then its word pairs, then its own dense row
+        n_pairs = len(pair_cols)
+        pairs_per_doc = np.bincount(pair_doc, minlength=n_docs)
+        indptr = np.concatenate([[0], np.cumsum(per_doc + pairs_per_doc + 1)])
+        rows = np.empty(indptr[-1], dtype=np.int64)
+        chunk_rank = np.arange(len(inv)) - np.repeat(chunk_indptr[:-1], per_doc)
+        rows[np.repeat(indptr[:-1], per_doc) + chunk_rank] = inv
+        if n_pairs:
             pair_start = np.concatenate([[0], np.cumsum(pairs_per_doc)])[:-1]
-            pair_rank = np.arange(len(pair_doc)) - pair_start[pair_doc]
-            rows[indptr[pair_doc] + per_doc[pair_doc] + pair_rank] = n_local + pair_row
-            D = sp.csr_matrix((np.ones(len(rows)), rows, indptr), shape=(n_docs, n_local + len(pair_cols)))
+            rows[indptr[pair_doc] + per_doc[pair_doc] + np.arange(len(pair_doc)) - pair_start[pair_doc]] = n_local + pair_row
+        rows[indptr[1:] - 1] = n_local + n_pairs + np.arange(n_docs)
+        D = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), rows, indptr), shape=(n_docs, n_local + n_pairs + n_docs))
+
+        k = n_out - n_text
         lengths = np.fromiter(map(len, cols), dtype=np.int64, count=n_local)
-        ends = np.cumsum(lengths)
-        t_indptr = np.concatenate([[0], ends, ends[-1:].sum() + 1 + np.arange(len(pair_cols))])
-        t_indices = np.concatenate([*cols, pair_cols]).astype(np.int64, copy=False)
-        t_data = np.concatenate([*vals, self.word_idf_[pair_cols]])
-        T = sp.csr_matrix((t_data, t_indices, t_indptr), shape=(n_local + len(pair_cols), n_text))
-        return D @ T, dense_docs
+        t_indptr = np.concatenate(
+            [[0], np.cumsum(lengths), lengths.sum() + np.arange(1, n_pairs + 1), lengths.sum() + n_pairs + k * np.arange(1, n_docs + 1)]
+        )
+        t_indices = np.concatenate([*cols, pair_cols, np.tile(np.arange(n_text, n_out), n_docs)]).astype(np.int64, copy=False)
+        t_data = np.concatenate([*vals, self.word_idf_[pair_cols], extras.ravel()]).astype(np.float32)
+        T = sp.csr_matrix((t_data, t_indices, t_indptr), shape=(n_local + n_pairs + n_docs, n_out))
+        return D @ T
 
     def _normalise(self, X: sp.csr_matrix) -> sp.csr_matrix:
-        """L2-normalise the word block and the char block of every row, separately."""
+        """L2-normalise the word block and the char block of every row, separately (dense columns untouched)."""
         n_docs = X.shape[0]
+        word_end, text_end = self.blocks_["char"]
         row = np.repeat(np.arange(n_docs), np.diff(X.indptr))
-        key = row * 2 + (X.indices >= self.blocks_["char"][0])
-        norms = np.sqrt(np.bincount(key, weights=X.data * X.data, minlength=2 * n_docs))
+        key = row * 3 + (X.indices >= word_end) + (X.indices >= text_end)
+        norms = np.bincount(key, weights=X.data * X.data, minlength=3 * n_docs).reshape(n_docs, 3)
+        norms = np.sqrt(norms)
+        norms[:, 2] = 1.0
         norms[norms == 0] = 1.0
-        X.data /= norms[key]
+        X.data /= norms.ravel()[key]
         return X
 
     def _dense_features(self, dense_docs: np.ndarray) -> np.ndarray:
@@ -438,26 +452,9 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         lexicon = np.log1p(dense_docs[:, :n_lex]) * float(self.lexicon_scale)
         return np.hstack([lexicon, _style_features(dense_docs[:, n_lex:], float(self.style_scale))])
 
-    def _assemble(self, X: sp.csr_matrix, dense: np.ndarray) -> sp.csr_matrix:
-        """Append dense columns to every row of X (numpy, no sparse stacking)."""
-        n_docs, k = dense.shape
-        base = X.shape[1]
-        indptr = X.indptr + k * np.arange(n_docs + 1)
-        nnz = X.nnz + k * n_docs
-        indices = np.empty(nnz, dtype=np.int32 if self.n_features_out_ < 2**31 else np.int64)
-        data = np.empty(nnz, dtype=np.float64)
-        pos = np.arange(X.nnz) + k * np.repeat(np.arange(n_docs), np.diff(X.indptr))
-        indices[pos] = X.indices
-        data[pos] = X.data
-        dense_pos = (indptr[1:] - k)[:, None] + np.arange(k)
-        indices[dense_pos] = base + np.arange(k)
-        data[dense_pos] = dense
-        return sp.csr_matrix((data, indices, indptr), shape=(n_docs, self.n_features_out_))
-
     def transform(self, X):
         check_is_fitted(self, "idf_")
-        tfidf, dense_docs = self._raw(_as_list(X))
-        return self._assemble(self._normalise(tfidf), self._dense_features(dense_docs))
+        return self._normalise(self._matrix(_as_list(X)))
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "idf_")

@@ -3,7 +3,7 @@
 Why a model of its own: the labelled sentiment data are tweets (the only
 source with a neutral class) and film/TV reviews (always polar, the TV ones
 lower-cased and tokenised), while the comments to score are news comments.
-Three choices carry the domain shift, each measured in the model card:
+What carries the domain shift, each choice measured in the model card:
 
 * :class:`SocialNoise` removes what only tweets have (URLs, @mentions,
   "RT"/"via", the "#" of hashtags), so "no URL" stops meaning "review, hence
@@ -12,11 +12,9 @@ Three choices carry the domain shift, each measured in the model card:
   polarity lexicon (praise, support, criticism, insults, threats), with
   negation ("pas terrible", "ce n'est pas nul") and emoji/emoticons: evidence
   that does not depend on the training domain.
-* :class:`NeutralPolarityClassifier` splits the task: a polarity model trained
-  on every polar row (reviews and tweets) and a neutrality model (neutral vs
-  polar), combined as P(neutral) = q, P(negative) = (1 - q) P(neg | polar),
-  P(positive) = (1 - q) P(pos | polar). The rare neutral class no longer
-  competes with 4,000 review rows in one softmax.
+* a multinomial logistic regression with balanced class weights, trained with
+  tweets and our own hand-written news comments (``data/sentiment_supplement_fr.csv``)
+  weighted up (see the README's "Sentiment" section for the command).
 
 The n-gram and style features are the shared fast transformer of
 :mod:`classifier.features`, so scoring stays one sparse product per batch.
@@ -29,13 +27,10 @@ import unicodedata
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from classifier.features import _as_list
-
-#: Class order of every sentiment model (a model trained without neutral rows omits it).
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 # --------------------------------------------------------------------------- tweet artefacts
 
@@ -324,95 +319,32 @@ class PolarityLexicon(TransformerMixin, BaseEstimator):
         return np.array([f"lexicon:{n}" for n in self.names], dtype=object)
 
 
-# --------------------------------------------------------------------------- classifier
-
-
-class NeutralPolarityClassifier(ClassifierMixin, BaseEstimator):
-    """Two logistic regressions: polarity (negative vs positive) and neutrality (neutral vs polar).
-
-    The polarity model learns from every polar row; the neutrality model from
-    every row. ``predict_proba`` columns follow :attr:`classes_`
-    (``negative, neutral, positive``; without neutral training rows the
-    model is purely polar). Both models use balanced class weights on top of
-    ``sample_weight``, because neutral is rare.
-
-    Parameters
-    ----------
-    C : float
-        Inverse regularisation of the polarity model.
-    neutral_C : float
-        Inverse regularisation of the neutrality model (smaller = leans more on
-        the dense lexicon features, which transfer across domains).
-    class_weight : "balanced" or None
-    max_iter : int
-    random_state : int or None
-    """
-
-    def __init__(self, C=4.0, neutral_C=1.0, class_weight="balanced", max_iter=3000, random_state=None):
-        self.C = C
-        self.neutral_C = neutral_C
-        self.class_weight = class_weight
-        self.max_iter = max_iter
-        self.random_state = random_state
-
-    def _logreg(self, C):
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(C=C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state)
-
-    def fit(self, X, y, sample_weight=None):
-        from sklearn.utils.validation import check_X_y
-
-        X, y = check_X_y(X, y, accept_sparse="csr", dtype=np.float64)
-        y = np.asarray(y).astype(str)
-        unknown = sorted(set(y) - set(SENTIMENT_LABELS))
-        if unknown:
-            raise ValueError(f"unknown sentiment labels {unknown} (expected {', '.join(SENTIMENT_LABELS)})")
-        if not {"negative", "positive"} <= set(y):
-            raise ValueError("sentiment training needs both negative and positive rows")
-        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        polar = y != "neutral"
-        self.polarity_ = self._logreg(self.C).fit(X[polar], y[polar] == "positive", sample_weight=w[polar])
-        self.neutrality_ = self._logreg(self.neutral_C).fit(X, ~polar, sample_weight=w) if (~polar).any() else None
-        self.classes_ = np.array([c for c in SENTIMENT_LABELS if c in set(y)], dtype=object)
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def predict_proba(self, X):
-        check_is_fitted(self, "polarity_")
-        p_pos = self.polarity_.predict_proba(X)[:, 1]
-        if self.neutrality_ is None:
-            return np.column_stack([1.0 - p_pos, p_pos])
-        q = self.neutrality_.predict_proba(X)[:, 1]
-        return np.column_stack([(1.0 - q) * (1.0 - p_pos), q, (1.0 - q) * p_pos])
-
-    def predict(self, X):
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-
 # --------------------------------------------------------------------------- pipeline
 
 
 def build_sentiment_pipeline(
     *,
     C: float = 4.0,
-    neutral_C: float = 1.0,
     lexicon_scale: float = 0.3,
     style_scale: float = 0.3,
     negation_window: int = 3,
     seed: int = 0,
     **feature_params,
 ):
-    """The sentiment model: tweet artefacts removed -> n-grams, style and polarity lexicon -> neutral/polarity models.
+    """The sentiment model: tweet artefacts removed -> n-grams, style and polarity lexicon -> balanced logistic regression.
 
     ``feature_params`` go to :class:`classifier.features.CommentFeatures`. Fits
     on a list of raw texts and labels in {negative, neutral, positive};
-    ``predict_proba`` columns are in that order.
+    ``predict_proba`` columns follow ``classes_`` (alphabetical: that order).
+    Balanced class weights keep the rare neutral class in play (macro-F1);
+    the probabilities are those of that re-weighted model, not calibrated to
+    the training frequencies.
 
     >>> pipe = build_sentiment_pipeline(min_df=1)
     >>> [name for name, _ in pipe.steps]
     ['clean', 'features', 'clf']
     """
+    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     from classifier.features import CommentFeatures
@@ -421,5 +353,5 @@ def build_sentiment_pipeline(
         ("text", CommentFeatures(style_scale=style_scale, **feature_params)),
         ("polarity", PolarityLexicon(negation_window=negation_window, scale=lexicon_scale)),
     ])
-    clf = NeutralPolarityClassifier(C=C, neutral_C=neutral_C, random_state=seed)
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, random_state=seed)
     return Pipeline([("clean", SocialNoise()), ("features", features), ("clf", clf)])

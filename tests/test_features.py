@@ -1,0 +1,134 @@
+"""CommentFeatures: normalisation, batch/single consistency, caching, pickling, threads, sklearn conventions."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from classifier.features import STYLE_NAMES, CommentFeatures, normalize_chunk, tokenize_texts
+from classifier.model import build_pipeline
+
+
+@pytest.fixture(scope="module")
+def corpus(shared_data) -> pd.DataFrame:
+    """400 real French forum comments (balanced hostile / not) from ToxiFrench."""
+    frame = pd.read_csv(shared_data / "fr_toxic_toxifrench.csv", keep_default_na=False)
+    return pd.concat([frame[frame.label == 0].head(200), frame[frame.label == 1].head(200)], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def fitted(corpus) -> CommentFeatures:
+    lexicon = [("connard", "cds"), ("salope", "cds"), ("abruti", "dmc"), ("idiot", "ddp")]
+    return CommentFeatures(min_df=2, lexicon=lexicon).fit(corpus.text.tolist())
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("CONNARD", "connard"),
+        ("connnnnard", "connard"),
+        ("c0nnard", "connard"),
+        ("s.a.l.o.p.e", "salope"),
+        ("encul3", "encule"),
+        ("Enculé", "encule"),
+        ("p*tain", "ptain"),
+        ("COP28", "cop28"),  # digits after letters and before digits stay digits
+        ("3ème", "3eme"),
+    ],
+)
+def test_normalisation_folds_case_accents_elongations_and_obfuscations(raw, folded):
+    assert normalize_chunk(raw) == folded
+
+
+def test_tokens_split_on_punctuation_after_folding():
+    assert tokenize_texts(["T'es qu'un C0NNARD !!!", ""]) == [["t", "es", "qu", "un", "connard"], []]
+
+
+def test_obfuscated_spellings_get_the_features_of_the_plain_word(fitted):
+    rows = fitted.transform(["tu es un connard", "tu es un c0nnnnard", "TU ES UN CONNARD"])
+    n_text = fitted.blocks_["lexicon"][0]
+    plain, obfuscated, shouted = rows[:, :n_text].toarray()
+    assert np.allclose(plain, obfuscated)
+    assert np.allclose(plain, shouted)
+    # ... but the raw-text style columns still see the capitals
+    caps = fitted.blocks_["style"][0] + STYLE_NAMES.index("caps_share")
+    assert rows[2, caps] > rows[0, caps] == 0
+
+
+def test_lexicon_counts_words_of_each_category(fitted):
+    lex0 = fitted.blocks_["lexicon"][0]
+    cds = lex0 + fitted.lexicon_categories_.index("cds")
+    rows = fitted.transform(["connard et s.a.l.o.p.e", "bonne journée à tous"])
+    assert rows[0, cds] > 0 and rows[1, cds] == 0
+
+
+def test_batch_equals_one_by_one_and_rows_are_normalised(fitted, corpus):
+    texts = corpus.text.tolist()[:60] + ["", "!!!", "a\ue000b"]
+    batch = fitted.transform(texts).toarray()
+    single = np.vstack([fitted.transform([t]).toarray() for t in texts])
+    assert batch.shape == (len(texts), fitted.n_features_out_) == single.shape
+    assert np.allclose(batch, single)
+    word_end, char_end = fitted.blocks_["char"]
+    norms = np.linalg.norm(batch[:60, word_end:char_end], axis=1)
+    assert np.allclose(norms[norms > 0], 1.0)
+
+
+def test_cache_is_not_pickled_and_is_bounded(corpus):
+    vec = CommentFeatures(min_df=2, cache_size=50).fit(corpus.text.tolist())
+    texts = corpus.text.tolist()[:200]
+    assert len({chunk for t in texts for chunk in t.split()}) > 500  # more distinct chunks than the bound
+    for start in range(0, 200, 5):
+        batch = texts[start : start + 5]
+        vec.transform(batch)
+        # at most the bound, or one batch's chunks right after a reset
+        assert len(vec._cache.ids) <= max(51, 1 + len({c for t in batch for c in t.split()}))
+    before = vec.transform(corpus.text.tolist()[:20]).toarray()
+    restored = pickle.loads(pickle.dumps(vec))
+    assert "_cache" not in restored.__dict__
+    assert np.allclose(restored.transform(corpus.text.tolist()[:20]).toarray(), before)
+
+
+def test_concurrent_scoring_matches_serial(fitted, corpus):
+    texts = corpus.text.tolist()
+    fresh = clone(fitted).fit(texts)  # empty cache: threads race to fill it
+    chunks = [texts[i : i + 40] for i in range(0, len(texts), 40)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda c: fresh.transform(c).toarray(), chunks))
+    serial = [fitted.transform(c).toarray() for c in chunks]
+    assert all(np.allclose(a, b) for a, b in zip(parallel, serial))
+
+
+def test_feature_names_match_the_columns(fitted):
+    names = fitted.get_feature_names_out()
+    assert len(names) == fitted.n_features_out_
+    assert names[-1] == "style:log_length" and any(n.startswith("word:") and " " in n for n in names)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"char_ngram_range": (4, 2)}, {"word_ngram_range": (1, 3)}, {"min_df": 0}, {"style_scale": -1}],
+)
+def test_bad_parameters_are_rejected_in_fit_not_init(params, corpus):
+    vec = CommentFeatures(**params)  # storing parameters never fails
+    with pytest.raises(ValueError):
+        vec.fit(corpus.text.tolist())
+
+
+def test_pipeline_clones_and_grid_searches(corpus):
+    pipe = build_pipeline(min_df=2, calibration_cv=2, max_char_features=5_000)
+    assert clone(pipe).get_params()["features__min_df"] == 2
+    grid = GridSearchCV(
+        pipe,
+        {"features__word_ngram_range": [(1, 1), (1, 2)], "clf__estimator__C": [0.5, 4.0]},
+        cv=2,
+        scoring="roc_auc",
+    )
+    grid.fit(corpus.text.tolist(), corpus.label.to_numpy())
+    assert grid.best_score_ > 0.6  # ToxiFrench is learnable even from 200 rows of each class
+    assert grid.predict_proba(["Merci pour votre travail"]).shape == (1, 2)
