@@ -74,28 +74,29 @@ print(json.dumps({"per_s": len(texts) / elapsed, "latencies": latencies}))
 
 
 def pin(cores: set[int]):
-    """A preexec_fn pinning a child process to ``cores``."""
+    """A preexec_fn pinning a child process to ``cores`` (for children whose memory is not measured)."""
     return lambda: os.sched_setaffinity(0, cores)
 
 
-def run_measured(argv: list[str], cores: set[int], stdout=subprocess.DEVNULL, stdin=None) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in MiB, exit code) of one child process."""
-    with tempfile.TemporaryFile() as err:
+def run_measured(argv: list[str], cores: set[int], stdout: str = os.devnull) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in MiB, exit code) of one child process pinned to ``cores``.
+
+    Started with posix_spawn (no fork of this big process, whose pages would count in the
+    child's peak RSS) through ``taskset``; ``wait4`` gives the child's own ``ru_maxrss``.
+    """
+    with tempfile.TemporaryFile() as err, open(stdout, "wb") as out:
+        actions = [(os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)]
+        command = ["taskset", "-c", ",".join(map(str, sorted(cores))), *map(str, argv)]
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=stdout, stderr=err, stdin=stdin, preexec_fn=pin(cores), cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        pid = os.posix_spawnp(command[0], command, os.environ, file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
         wall = time.perf_counter() - start
         code = os.waitstatus_to_exitcode(status)
-        proc.returncode = code  # reaped by wait4 above
         if code != 0:
             err.seek(0)
             message = err.read().decode(errors="replace").strip()[-500:]
-            raise SystemExit(f"bench: {' '.join(map(str, argv))} failed ({code}): {message}")
+            raise SystemExit(f"bench: {' '.join(command)} failed ({code}): {message}")
     return wall, usage.ru_maxrss // 1024, code
-
-
-def best_wall(argv: list[str], cores: set[int], repeat: int) -> float:
-    return min(run_measured(argv, cores)[0] for _ in range(repeat))
 
 
 def median_wall(argv: list[str], cores: set[int], repeat: int) -> float:
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes: 20,000 comments, 200,000 for memory")
     parser.add_argument("--core", type=int, default=0, help="the core to pin single-core runs to")
     parser.add_argument("--model", help="hostile model directory (default: the shipped one)")
+    parser.add_argument("--sentiment-model", help="sentiment model directory (default: the shipped one, if any)")
     args = parser.parse_args()
     n = 20_000 if args.quick else 100_000
     n_rss = 200_000 if args.quick else 1_000_000
@@ -175,7 +177,7 @@ def main() -> None:
         # (a) + (c) our Python API, in this process (pinned)
         from classifier import Moderator
 
-        mod = Moderator.load(args.model)
+        mod = Moderator.load(args.model, args.sentiment_model)
         mod.score(texts[:1000])  # warm-up (caches, lazy state)
         start = time.perf_counter()
         scored = mod.score(texts)
@@ -189,6 +191,7 @@ def main() -> None:
 
         # (a) our CLI, one core, wall time including start-up and writing JSONL
         model_args = ["--model", args.model] if args.model else []
+        model_args += ["--sentiment-model", args.sentiment_model] if args.sentiment_model else []
         cli = [str(CLASSIFIER), "score", str(texts_csv), "--text-column", "text", "--format", "jsonl", *model_args]
         cli_wall = min(run_measured(cli, one)[0] for _ in range(2 if args.quick else 1))
         # (f) --jobs 2 on two cores

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -113,31 +114,26 @@ def _row(record: dict[str, Any], where: str, text_column: str | None, on_error: 
 
 def _stdin_rows(stream: TextIO, text_column: str | None, on_error: OnError) -> Iterator[Row]:
     """One comment per line, or JSONL when the first non-blank line is a JSON object."""
-    number = 0
-    for line in stream:
-        number += 1
-        if line.strip():
-            break
-    else:
+    skipped = 0
+    first = next(stream, "")
+    while first and not first.strip():
+        skipped += 1
+        first = next(stream, "")
+    if not first:
         return
-    first = line.strip()
-    if first.startswith("{"):
+    lines = chain([first], stream)
+    if first.lstrip().startswith("{"):
         try:
             is_jsonl = isinstance(json.loads(first), dict)
         except ValueError:
             is_jsonl = False
         if is_jsonl:
-            yield from _jsonl_rows(_chain_line(line, stream), "stdin", number - 1, text_column, on_error)
+            yield from _jsonl_rows(lines, "stdin", skipped, text_column, on_error)
             return
-    for line in _chain_line(line, stream):
+    for line in lines:
         text = line.rstrip("\r\n")
         if text.strip():  # blank lines separate nothing: skipped silently
             yield Row({"text": text}, text)
-
-
-def _chain_line(first: str, rest: Iterable[str]) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 def _jsonl_rows(lines: Iterable[str], name: str, offset: int, text_column: str | None, on_error: OnError) -> Iterator[Row]:

@@ -714,7 +714,8 @@ def train_command(
             params={k: (base / v if k == "lexicon" else v) for k, v in recipe.get("params", {}).items()},
             eval_paths=[training.ROOT / e for e in recipe.get("eval", [])],
             eval_label_column=recipe.get("eval_label_column"), name=recipe["name"], version=recipe["version"],
-            description=recipe.get("description", ""), rebuild_command=f"classifier train --preset {preset}",
+            description=recipe.get("description", ""), limitations=recipe.get("limitations"),
+            rebuild_command=f"classifier train --preset {preset}",
             progress=progress,
         )  # fmt: skip
     else:

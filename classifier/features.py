@@ -422,7 +422,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             pair_start = np.concatenate([[0], np.cumsum(pairs_per_doc)])[:-1]
             rows[indptr[pair_doc] + per_doc[pair_doc] + np.arange(len(pair_doc)) - pair_start[pair_doc]] = n_local + pair_row
         rows[indptr[1:] - 1] = n_local + n_pairs + np.arange(n_docs)
-        D = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), rows, indptr), shape=(n_docs, n_local + n_pairs + n_docs))
+        D = sp.csr_matrix((np.ones(len(rows)), rows, indptr), shape=(n_docs, n_local + n_pairs + n_docs))
 
         k = n_out - n_text
         lengths = np.fromiter(map(len, cols), dtype=np.int64, count=n_local)
@@ -430,7 +430,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             [[0], np.cumsum(lengths), lengths.sum() + np.arange(1, n_pairs + 1), lengths.sum() + n_pairs + k * np.arange(1, n_docs + 1)]
         )
         t_indices = np.concatenate([*cols, pair_cols, np.tile(np.arange(n_text, n_out), n_docs)]).astype(np.int64, copy=False)
-        t_data = np.concatenate([*vals, self.word_idf_[pair_cols], extras.ravel()]).astype(np.float32)
+        t_data = np.concatenate([*vals, self.word_idf_[pair_cols], extras.ravel()])
         T = sp.csr_matrix((t_data, t_indices, t_indptr), shape=(n_local + n_pairs + n_docs, n_out))
         return D @ T
 

@@ -52,14 +52,16 @@ def binary_metrics(y, p, thresholds: dict[str, float] | None = None) -> dict[str
     if 0 < y.sum() < len(y):
         out["roc_auc"] = _r(roc_auc_score(y, p))
         out["pr_auc"] = _r(average_precision_score(y, p))
+    both = 0 < y.sum() < len(y)  # precision/recall/F1 mean little on a one-class group: its flag rate does
     for name, cut in (thresholds or {}).items():
         pred = (p >= cut).astype(int)
         prec, rec, f1, _ = precision_recall_fscore_support(y, pred, average="binary", zero_division=0)
-        block = {"threshold": cut, "precision": _r(prec), "recall": _r(rec), "f1": _r(f1),
-                 "confusion_matrix": confusion_matrix(y, pred, labels=[0, 1]).tolist()}
+        block = {"threshold": cut, "flagged": _r(pred.mean()) if len(pred) else None,
+                 "precision": _r(prec) if both else None, "recall": _r(rec) if y.sum() else None,
+                 "f1": _r(f1) if both else None, "confusion_matrix": confusion_matrix(y, pred, labels=[0, 1]).tolist()}
         out[name] = block
         if name == "review":  # headline figures: the flagging threshold
-            out.update({k: block[k] for k in ("precision", "recall", "f1")})
+            out.update({k: block[k] for k in ("flagged", "precision", "recall", "f1")})
     return out
 
 
@@ -113,7 +115,7 @@ def metric_rows(report: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             row.update({"macro_f1": m.get("macro_f1"), "accuracy": m.get("accuracy")})
             row.update({f"f1_{c}": v["f1"] for c, v in m.get("per_class", {}).items()})
         else:
-            row.update({k: m.get(k) for k in ("positives", "roc_auc", "pr_auc", "precision", "recall", "f1")})
+            row.update({k: m.get(k) for k in ("positives", "roc_auc", "pr_auc", "flagged", "precision", "recall", "f1")})
             if "review" in m:
                 row["confusion_review"] = m["review"]["confusion_matrix"]
         rows.append(row)

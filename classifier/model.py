@@ -117,6 +117,8 @@ def save_model(pipeline, directory, card: dict[str, Any]) -> Path:
 
 
 def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
     if isinstance(value, float):
         return f"{value:.3f}"
     if isinstance(value, dict) and {"mean", "sd"} <= set(value):
@@ -126,6 +128,8 @@ def _fmt(value: Any) -> str:
 
 def _metric_rows(title: str, block: dict[str, dict[str, Any]], keys: list[str]) -> list[str]:
     lines = [f"### {title}", "", "| set | n | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
+    if "flagged" in keys:
+        lines[1:1] = ["", "flagged = share of comments at or above the review threshold.", ""]
     for name, m in block.items():
         lines.append(f"| {name} | {m.get('n', '')} | " + " | ".join(_fmt(m.get(k, "")) for k in keys) + " |")
     return lines + [""]
@@ -134,7 +138,7 @@ def _metric_rows(title: str, block: dict[str, dict[str, Any]], keys: list[str]) 
 def render_card(card: dict[str, Any]) -> str:
     """The human-readable CARD.md: purpose, data and licences, metrics, thresholds, rebuild command."""
     binary = card.get("task") == "hostile" or len(card.get("classes", [])) == 2
-    keys = ["roc_auc", "pr_auc", "precision", "recall", "f1"] if binary else ["macro_f1", "accuracy"]
+    keys = ["roc_auc", "pr_auc", "flagged", "precision", "recall", "f1"] if binary else ["macro_f1", "accuracy"]
     lines = [
         f"# {card.get('name')} {card.get('version')} — {card.get('task')} model",
         "",
@@ -246,6 +250,8 @@ def load_model(path=None, task: str = "hostile") -> LoadedModel:
 
 # --------------------------------------------------------------------------- the loaded model
 
+#: A reason must carry at least this share of the strongest reason's contribution.
+MIN_REASON_SHARE = 0.2
 _EDGE_PUNCT = "\"'«»“”‘’()[]{}<>.,;:!?…*-_/\\|"
 
 
@@ -305,7 +311,8 @@ class LoadedModel:
         each text's most probable class. Contributions are coefficient ×
         feature value, positive only; character n-grams and lexicon hits are
         credited to the words of the text they come from, so reasons read as
-        the text's own words (punctuation trimmed, de-duplicated).
+        the text's own words (punctuation trimmed, de-duplicated, each word
+        once, each reason at least :data:`MIN_REASON_SHARE` of the strongest).
         """
         texts = list(texts)
         features, coef = self._linear_parts()
@@ -325,12 +332,15 @@ class LoadedModel:
             for i, j, value in pairs:
                 label = f"{shown[i]} {shown[j]}"
                 scores[label] = scores.get(label, 0.0) + value
-            ranked = sorted(((v, k) for k, v in scores.items() if v > 0), reverse=True)
+            ranked = sorted(((v, k) for k, v in scores.items() if v > 0 and re.search(r"\w", k)), reverse=True)
             reasons: list[str] = []
-            for _, label in ranked:
-                if label.casefold() not in {r.casefold() for r in reasons} and re.search(r"\w", label):
-                    reasons.append(label)
-                if len(reasons) == top_k:
+            used: set[str] = set()
+            for value, label in ranked:
+                if len(reasons) == top_k or value < MIN_REASON_SHARE * ranked[0][0]:
                     break
+                words = label.casefold().split()
+                if not used.intersection(words):  # no word twice ("connard", then "sale connard")
+                    reasons.append(label)
+                    used.update(words)
             out.append(reasons)
         return out

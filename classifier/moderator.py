@@ -96,7 +96,7 @@ class Moderator:
                 shouting=shout,
                 caps_ratio=round(ratio, 4),
                 decision=decision,
-                reasons=pol.reasons(ngrams.get(i, ()), shout, ratio),
+                reasons=pol.reasons(ngrams.get(i, ()), shout, ratio) if i in ngrams or shout else (),
                 model=self.model_id,
                 sentiment=label,
                 sentiment_scores=probs,

@@ -184,7 +184,7 @@ _PHRASES = _phrase_pattern(POSITIVE_PHRASES, NEGATIVE_PHRASES)
 
 
 def word_polarity(token: str) -> int:
-    """+1, -1 or 0 for one folded token (exact entries first, then the longest matching stem)."""
+    """+1, -1 or 0 for one folded token: exact entries first, then stems (positive ones first)."""
     if token in _POS_EXACT:
         return 1
     if token in _NEG_EXACT:
@@ -202,8 +202,8 @@ class PolarityLexicon(TransformerMixin, BaseEstimator):
     positive and negative word counts after negation (log1p), whether any
     positive / negative word occurs, no polar evidence at all, positive and
     negative emoji or emoticons, a question mark, share of digits, length, and
-    second-person words ("tu", "vous": comments that address someone). Texts
-    are folded like the n-grams (case, accents, obfuscations); a negator
+    second-person words ("tu", "vous": comments that address someone). Words
+    are folded for case and accents (obfuscations are the n-grams' job); a negator
     ("ne", "pas", "jamais", "sans", ...) flips the next ``negation_window``
     words up to punctuation; fixed phrases ("pas mal", "pas terrible") are
     never flipped. Per-word polarity is memoised, so the per-comment Python
@@ -220,7 +220,7 @@ class PolarityLexicon(TransformerMixin, BaseEstimator):
     --------
     >>> lex = PolarityLexicon().fit(["Bravo !", "Nul."])
     >>> raw = lex.counts(["Ce n'est pas mal du tout", "Franchement pas terrible", "Pas bon du tout"])
-    >>> raw[:, :2].tolist()
+    >>> np.expm1(raw[:, :2]).round().tolist()  # (positive, negative) word counts
     [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
     """
 
@@ -263,12 +263,12 @@ class PolarityLexicon(TransformerMixin, BaseEstimator):
     def _codes(self, tokens: list[str]) -> np.ndarray:
         memo = self.__dict__.setdefault("_memo", {})
         codes = list(map(memo.get, tokens))
-        if None in codes:
+        if None in codes:  # new words: coded here, so a concurrent clear() cannot leave a hole
+            fresh = {t: self._code(t) for t in {t for t, c in zip(tokens, codes) if c is None}}
+            codes = [fresh[t] if c is None else c for t, c in zip(tokens, codes)]
             if len(memo) > 500_000:  # bounded memory; Zipfian vocabularies refill the hot part fast
                 memo.clear()
-            for token in set(tokens).difference(memo):
-                memo[token] = self._code(token)
-            codes = list(map(memo.get, tokens))
+            memo.update(fresh)
         return np.array(codes, dtype=np.int64)
 
     def counts(self, X) -> np.ndarray:

@@ -77,13 +77,22 @@ PRESETS: dict[str, dict[str, Any]] = {
             "rtp_lx_fr": 0.7,
             "davidson_en": 0.3,
         },
-        "params": {"C": 2.0, "estimator": "logreg", "lexicon": "lexicon_hurtlex_fr.csv"},
+        "params": {"C": 2.0, "estimator": "logreg", "char_ngram_range": [3, 5], "lexicon": "lexicon_hurtlex_fr.csv"},
         "eval": ["data/eval_news_fr.csv", "data/eval_news_en.csv"],
         "eval_label_column": "hostile",
         "cv": 5,
         "seed": 0,
         "description": "French-first (English second) hostility scorer for reader comments on news sites: "
         "P(hostile) for insults, threats, harassment, dehumanising or identity-based hate.",
+        "limitations": [
+            "Bag of words and characters: quotes, negation ('je ne dis pas que vous êtes un idiot'), counter-speech "
+            "that names a slur to reject it and vulgar-but-friendly remarks score higher than they should; "
+            "veiled or sarcastic insults without insulting words score lower.",
+            "English is secondary (Davidson tweets only): weaker on English news comments.",
+            "Emoji are ignored by the n-grams; ALL CAPS is a style feature here and the shouting rule is separate "
+            "(classifier.text.is_shouting).",
+            "Non-commercial / research-use terms of the training data and of HurtLex (CC BY-NC-SA 4.0) carry over.",
+        ],
     },
 }
 
@@ -328,6 +337,7 @@ def train(
     version: str = "1.0.0",
     description: str = "",
     rebuild_command: str = "",
+    limitations: list[str] | None = None,
     progress: Progress = _stderr,
 ) -> dict[str, Any]:
     """Train, cross-validate, pick thresholds, refit, evaluate and (if ``out``) save. Returns the card."""
@@ -422,6 +432,7 @@ def train(
         + "; ".join(f"{f['file']}: {f['licence']}" for f in data.files + ([lexicon_info] if lexicon_info else []))
         + ". Research-use and non-commercial terms carry over to this model.",
         "rebuild_command": rebuild_command,
+        "limitations": list(limitations or []),
     }
     if out:
         from classifier.model import save_model

@@ -40,7 +40,7 @@ def test_score_takes_a_list_and_returns_a_list_of_results_in_order(mod):
         assert r.decision in DECISIONS
         assert r.model.startswith(mod.model.name + "@")
     assert mod.score([]) == []
-    assert len(mod.score((t for t in texts))) == 3  # any iterable of texts
+    assert len(mod.score(t for t in texts)) == 3  # any iterable of texts
 
 
 def test_a_single_string_is_an_error_not_a_list_of_characters(mod):
@@ -79,6 +79,13 @@ def test_shouting_is_a_rule_and_a_reason(mod):
     assert any(r.startswith("shouting (caps ") for r in shout.reasons)
     assert shout.decision in ("review", "reject")  # shouting alone is held for review by default
     assert not polite.shouting and not any(r.startswith("shouting") for r in polite.reasons)
+
+
+def test_shouting_alone_gives_its_reason_and_a_review():
+    calm = Moderator.load(review=1.0, reject=1.0)  # hostility flags nothing: no n-gram is explained
+    shout, polite = calm.score([SHOUT, POLITE])
+    assert shout.reasons == (pol.shouting_reason(shout.caps_ratio),) and shout.decision == "review"
+    assert polite.reasons == () and polite.decision == "approve"
 
 
 def test_result_to_dict_is_flat_and_json_ready(mod):
