@@ -44,11 +44,16 @@ def choose_thresholds(y, p, sample_weight=None) -> dict[str, float]:
 
 def binary_metrics(y, p, thresholds: dict[str, float] | None = None) -> dict[str, Any]:
     """ROC AUC, PR AUC and, at each threshold, precision/recall/F1 and the confusion matrix."""
-    from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_fscore_support, roc_auc_score
+    from sklearn.metrics import (
+        average_precision_score,
+        confusion_matrix,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
 
     y = np.asarray(y).astype(int)
     p = np.asarray(p, dtype=float)
-    out: dict[str, Any] = {"n": int(len(y)), "positives": int(y.sum())}
+    out: dict[str, Any] = {"n": len(y), "positives": int(y.sum())}
     if 0 < y.sum() < len(y):
         out["roc_auc"] = _r(roc_auc_score(y, p))
         out["pr_auc"] = _r(average_precision_score(y, p))
@@ -67,7 +72,12 @@ def binary_metrics(y, p, thresholds: dict[str, float] | None = None) -> dict[str
 
 def multiclass_metrics(y, proba, classes) -> dict[str, Any]:
     """Macro-F1, accuracy, per-class precision/recall/F1 and the confusion matrix (rows = truth)."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        precision_recall_fscore_support,
+    )
 
     classes = list(classes)
     y = np.asarray(y).astype(str)
@@ -76,7 +86,7 @@ def multiclass_metrics(y, proba, classes) -> dict[str, Any]:
     prec, rec, f1, support = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     present = [c for c in labels if c in set(y)]
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "macro_f1": _r(f1_score(y, pred, labels=present, average="macro", zero_division=0)) if present else None,
         "accuracy": _r(accuracy_score(y, pred)),
         "per_class": {

@@ -15,7 +15,7 @@ import json
 import platform
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def save_model(pipeline, directory, card: dict[str, Any]) -> Path:
     artefact = out / MODEL_FILE
     joblib.dump(pipeline, artefact, compress=3)
     card = dict(card)
-    card.setdefault("created", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    card.setdefault("created", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     card["artefact"] = {"file": MODEL_FILE, "sha256": sha256_file(artefact), "bytes": artefact.stat().st_size}
     card["libraries"] = library_versions()
     (out / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -29,7 +29,12 @@ import numpy as np
 import pandas as pd
 
 from classifier.errors import InputError
-from classifier.metrics import THRESHOLD_RULE, choose_thresholds, summarise_folds, task_metrics
+from classifier.metrics import (
+    THRESHOLD_RULE,
+    choose_thresholds,
+    summarise_folds,
+    task_metrics,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The shared corpora, read in place beside the repository (never copied into it).
@@ -194,7 +199,7 @@ def load_rows(
         for column in keep:
             columns[column] = table[column][good] if column in table.columns else ""
         frames.append(pd.DataFrame(columns))
-        info = {"file": name, "rows_read": int(len(table)), "rows_excluded": excluded, "rows_bad": int(bad.sum())}
+        info = {"file": name, "rows_read": len(table), "rows_excluded": excluded, "rows_bad": int(bad.sum())}
         if str(path) != "-":
             info["sha256"] = sha256_file(Path(path))
         info["licence"] = LICENCES.get(name, "not recorded: see the data's own terms")
@@ -252,7 +257,7 @@ def weigh_rows(data: Dataset, source_weights: dict[str, float]) -> Dataset:
         raise InputError(f"--source-weight names no source or file in the data: {', '.join(sorted(unknown))}")
     for info in data.files:
         rows = frame[frame["file"] == info["file"]]
-        info["rows_used"] = int(len(rows))
+        info["rows_used"] = len(rows)
         info["sources"] = {str(s): int(n) for s, n in rows["source"].value_counts().sort_index().items()}
         info["weights"] = {str(s): float(w) for s, w in rows.groupby("source")["weight"].first().sort_index().items()}
         info["labels"] = {str(k): int(v) for k, v in rows["label"].value_counts().sort_index().items()}

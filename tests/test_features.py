@@ -11,7 +11,12 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from classifier.features import STYLE_NAMES, CommentFeatures, normalize_chunk, tokenize_texts
+from classifier.features import (
+    STYLE_NAMES,
+    CommentFeatures,
+    normalize_chunk,
+    tokenize_texts,
+)
 from classifier.model import build_pipeline
 
 

@@ -65,7 +65,7 @@ def test_explain_gives_the_texts_own_words(model):
     assert any("c0nnard" in r or "gueule" in r for r in reasons[0])
     for reason in reasons[0]:
         assert all(word in texts[0] for word in reason.split())
-    assert len(set(r.casefold() for r in reasons[0])) == len(reasons[0])
+    assert len({r.casefold() for r in reasons[0]}) == len(reasons[0])
 
 
 def test_concurrent_scoring_is_consistent(model):
