@@ -10,6 +10,7 @@ exit codes of :mod:`classifier.errors`:
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -21,13 +22,13 @@ import click
 import typer
 
 from classifier import __version__
-from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_USAGE, ClassifierError
+from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, ClassifierError
 from classifier.output import OutputFormat, write_records
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 some input failed (reported on stderr, the rest processed); "
     "2 usage error; 3 model missing, tampered or incompatible; 4 --fail-on gate tripped; "
-    "5 queue database locked or corrupted."
+    "5 queue database locked or corrupted; 70 internal error (a bug)."
 )
 
 app = typer.Typer(
@@ -815,4 +816,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug: still one line, unless asked for the traceback
+        if os.environ.get("CLASSIFIER_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (CLASSIFIER_DEBUG=1 shows the traceback)")
+        sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)

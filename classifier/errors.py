@@ -14,6 +14,8 @@ EXIT_MODEL = 3
 EXIT_GATE = 4
 #: The queue database is locked, corrupted or of an unknown schema.
 EXIT_STORE = 5
+#: A bug: an unexpected error inside the tool (one line; CLASSIFIER_DEBUG=1 shows the traceback).
+EXIT_INTERNAL = 70
 
 
 class ClassifierError(Exception):

@@ -434,8 +434,11 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         T = sp.csr_matrix((t_data, t_indices, t_indptr), shape=(n_local + n_pairs + n_docs, n_out))
         return D @ T
 
-    def _normalise(self, X: sp.csr_matrix) -> sp.csr_matrix:
-        """L2-normalise the word block and the char block of every row, separately (dense columns untouched)."""
+    def _normalise(self, X: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+        """L2-normalise the word block and the char block of every row, separately (dense columns untouched).
+
+        Returns X (normalised in place) and the (documents x [word, char]) norms it was divided by.
+        """
         n_docs = X.shape[0]
         word_end, text_end = self.blocks_["char"]
         row = np.repeat(np.arange(n_docs), np.diff(X.indptr))
@@ -445,7 +448,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         norms[:, 2] = 1.0
         norms[norms == 0] = 1.0
         X.data /= norms.ravel()[key]
-        return X
+        return X, norms[:, :2]
 
     def _dense_features(self, dense_docs: np.ndarray) -> np.ndarray:
         n_lex = len(self.lexicon_categories_)
@@ -454,7 +457,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "idf_")
-        return self._normalise(self._matrix(_as_list(X)))
+        return self._normalise(self._matrix(_as_list(X)))[0]
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "idf_")
@@ -470,41 +473,93 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
 
     # -- explanations
 
-    def chunk_contributions(self, text: str, weights: np.ndarray) -> tuple[list[str], np.ndarray, list[tuple[int, int, float]]]:
-        """How much of ``weights · features(text)`` each whitespace chunk and each pair of chunks carries.
+    def chunk_contributions(self, texts: list[str], weights: np.ndarray, rows) -> list[tuple[list[str], np.ndarray, list[tuple[int, int, float]]]]:
+        """How much of ``weights[row] · features(text)`` each whitespace chunk and each pair of chunks carries.
 
         ``weights`` are a linear model's coefficients of this transformer's
-        columns. A column's contribution is split between the chunks that
-        produce it, by raw count; word pairs that straddle two chunks are
-        credited to the pair. Style columns are not credited to any chunk.
-        Returns (chunks, value per chunk, [(chunk i, chunk j, value) per word pair]).
+        columns (classes x features); ``rows[d]`` is the row that explains text
+        ``d``. A column's contribution is split between the chunks of the text
+        that produce it, by raw (idf-weighted) count; word pairs that straddle
+        two chunks are credited to the pair. Style columns are not credited to
+        any chunk. Returns, per text, (chunks, value per chunk, [(chunk i,
+        chunk j, value) per word pair]).
+
+        Batched and cheap: a chunk's share of an n-gram column is its raw value
+        x weight / the document's block norm, so a chunk's value is its cached
+        row times the weights (one sparse product for the batch's distinct
+        chunks) over its document's norms. Only a word pair found both inside
+        a chunk and across two chunks of the same text needs a per-text fix-up.
         """
-        chunks = text.split()
-        x = self.transform([text])
-        contrib = np.zeros(self.n_features_out_)
-        contrib[x.indices] = x.data * weights[x.indices]
-        records = [self._analyse_chunk(c) for c in chunks]
-        total = np.zeros(self.n_features_out_)
-        for cols, vals, *_ in records:
-            np.add.at(total, cols, vals)
+        texts = _as_list(texts)
+        n_docs = len(texts)
+        W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        X, norms = self._normalise(self._matrix(texts))
+        n_word, n_text = self.blocks_["char"]
         lex0, lex1 = self.blocks_["lexicon"]
-        lex_total = sum((r[2][: lex1 - lex0] for r in records), np.zeros(lex1 - lex0))
-        lex_share = np.divide(contrib[lex0:lex1], lex_total, out=np.zeros(lex1 - lex0), where=lex_total > 0)
-        values = np.array(
-            [float((contrib[cols] * vals / total[cols]).sum() + lex_share @ dense[: lex1 - lex0])
-             for cols, vals, dense, *_ in records]
+
+        chunks = [t.split() for t in texts]
+        per_doc = np.fromiter(map(len, chunks), dtype=np.int64, count=n_docs)
+        bounds = np.concatenate([[0], np.cumsum(per_doc)])
+        flat = [c for cs in chunks for c in cs]
+        values = np.zeros(len(flat))
+        pairs: list[list[tuple[int, int, float]]] = [[] for _ in range(n_docs)]
+        if not flat:
+            return [(chunks[k], values[bounds[k] : bounds[k + 1]], pairs[k]) for k in range(n_docs)]
+        ids, records = self._chunk_ids(flat)
+        doc_of = np.repeat(np.arange(n_docs), per_doc)
+        uniq, inv = np.unique(ids, return_inverse=True)
+        recs = [records[i] for i in uniq.tolist()]
+        lengths = np.fromiter((len(rec[0]) for rec in recs), dtype=np.int64, count=len(recs))
+        T = sp.csr_matrix(
+            (np.concatenate([rec[1] for rec in recs]), np.concatenate([rec[0] for rec in recs]).astype(np.int64),
+             np.concatenate([[0], np.cumsum(lengths)])),
+            shape=(len(recs), n_text),
         )  # fmt: skip
-        nonempty = [i for i, r in enumerate(records) if r[3] != -2]
-        found: list[tuple[int, int, int]] = []
-        V = len(self.tokens_)
-        for i, j in zip(nonempty, nonempty[1:]):
-            key = records[i][4] * V + records[j][3]
-            if records[i][4] >= 0 and records[j][3] >= 0 and self.pair_keys_.size:
-                at = int(np.searchsorted(self.pair_keys_, key))
-                if at < len(self.pair_keys_) and self.pair_keys_[at] == key:
-                    found.append((i, j, int(self.pair_columns_[at])))
-        uses = {}
-        for _, _, col in found:
-            uses[col] = uses.get(col, 0) + 1
-        pairs = [(i, j, float(contrib[col]) / uses[col]) for i, j, col in found]
-        return chunks, values, pairs
+        # n-gram columns: per distinct chunk, raw values x weights, per block; then over the document's norms
+        word_w, char_w = W[:, :n_text].copy(), W[:, :n_text].copy()
+        word_w[:, n_word:] = 0.0
+        char_w[:, :n_word] = 0.0
+        row_of = rows[doc_of]
+        values += np.asarray(T @ word_w.T)[inv, row_of] / norms[doc_of, 0]
+        values += np.asarray(T @ char_w.T)[inv, row_of] / norms[doc_of, 1]
+        # lexicon columns: split by category counts
+        n_lex = lex1 - lex0
+        if n_lex:
+            # (a chunk that is the batch separator itself maps to the empty record)
+            dense = np.array([np.zeros(n_lex) if rec is _EMPTY else rec[2][:n_lex] for rec in recs], dtype=np.float64)
+            D = sp.csr_matrix((np.ones(len(inv)), inv, bounds), shape=(n_docs, len(recs)))
+            lex_total = np.asarray(D @ dense)
+            lex_contrib = X[:, lex0:lex1].toarray() * W[rows, lex0:lex1]
+            lex_share = np.divide(lex_contrib, lex_total, out=np.zeros_like(lex_contrib), where=lex_total > 0)
+            values += (lex_share[doc_of] * dense[inv]).sum(axis=1)
+        if not self.pair_keys_.size:
+            return [(chunks[k], values[bounds[k] : bounds[k + 1]], pairs[k]) for k in range(n_docs)]
+        # word pairs across chunks: the pair's column, shared by its occurrences in the document
+        first = np.array([rec[3] for rec in recs], dtype=np.int64)[inv]
+        last = np.array([rec[4] for rec in recs], dtype=np.int64)[inv]
+        nonempty = np.flatnonzero(first != -2)
+        a, b = nonempty[:-1], nonempty[1:]
+        ok = (doc_of[a] == doc_of[b]) & (last[a] >= 0) & (first[b] >= 0)
+        a, b = a[ok], b[ok]
+        keys = last[a] * len(self.tokens_) + first[b]
+        at = np.minimum(np.searchsorted(self.pair_keys_, keys), len(self.pair_keys_) - 1)
+        found = self.pair_keys_[at] == keys
+        a, b, col = a[found], b[found], self.pair_columns_[at[found]].astype(np.int64)
+        pair_doc = doc_of[a]
+        _, key_inv, uses = np.unique(pair_doc * self.n_features_out_ + col, return_inverse=True, return_counts=True)
+        cross = uses[key_inv] * self.word_idf_[col]  # the raw value the crossing pairs give the column
+        inside = np.zeros(len(col))  # the raw value chunks give it (rare: "l'article" vs "l' article")
+        for n in np.flatnonzero(np.isin(col, T.indices)).tolist():
+            d, c = int(pair_doc[n]), int(col[n])
+            hits = [(k, rec_vals[rec_cols == c].sum()) for k in range(bounds[d], bounds[d + 1])
+                    for rec_cols, rec_vals, *_ in [recs[inv[k]]] if c in rec_cols]  # fmt: skip
+            inside[n] = sum(v for _, v in hits)
+            w = W[rows[d], c] / norms[d, 0]
+            for k, v in hits:  # the chunks' share of this column also grows with the crossing pairs
+                values[k] += v * w * cross[n] / uses[key_inv[n]] / inside[n]
+        value = W[rows[pair_doc], col] * (inside + cross) / norms[pair_doc, 0] / uses[key_inv]
+        start = bounds[pair_doc]
+        for dd, i, j, val in zip(pair_doc.tolist(), (a - start).tolist(), (b - start).tolist(), value.tolist()):
+            pairs[dd].append((i, j, val))
+        return [(chunks[k], values[bounds[k] : bounds[k + 1]], pairs[k]) for k in range(n_docs)]

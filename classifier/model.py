@@ -263,6 +263,7 @@ class LoadedModel:
     card: dict[str, Any]
     path: Path | None = None
     _linear: tuple | None = field(default=None, init=False, repr=False)
+    _scorer: Any = field(default=None, init=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -284,8 +285,20 @@ class LoadedModel:
     def thresholds(self) -> dict[str, float]:
         return dict(self.card.get("thresholds", {}))
 
-    def predict_proba(self, texts):
-        return self.pipeline.predict_proba(list(texts))
+    def predict_proba(self, texts) -> np.ndarray:
+        """``pipeline.predict_proba(texts)``, computed directly when the pipeline is a linear model.
+
+        Same probabilities as the pipeline (the same arithmetic: transforms,
+        ``X @ coef.T + intercept``, then the sigmoid calibration or the
+        logistic/softmax link), without scikit-learn's per-call input
+        validation, which costs as much as the model on small batches.
+        Pipelines of another shape go through ``pipeline.predict_proba``.
+        """
+        texts = list(texts)
+        scorer = self._scorer
+        if scorer is None:
+            scorer = self._scorer = _direct_scorer(self.pipeline) or self.pipeline.predict_proba
+        return scorer(texts)
 
     def _linear_parts(self):
         """(feature transformer, coefficient matrix) or (None, None) if the pipeline is not ours."""
@@ -318,13 +331,9 @@ class LoadedModel:
         features, coef = self._linear_parts()
         if features is None or not texts:
             return [[] for _ in texts]
-        if coef.shape[0] == 1:
-            rows = [0] * len(texts)
-        else:
-            rows = self.pipeline.predict_proba(texts).argmax(axis=1).tolist()
+        rows = [0] * len(texts) if coef.shape[0] == 1 else self.predict_proba(texts).argmax(axis=1)
         out = []
-        for text, row in zip(texts, rows):
-            chunks, values, pairs = features.chunk_contributions(text, coef[row])
+        for chunks, values, pairs in features.chunk_contributions(texts, coef, rows):
             shown = [chunk.strip(_EDGE_PUNCT) or chunk for chunk in chunks]
             scores: dict[str, float] = {}
             for word, value in zip(shown, values.tolist()):
@@ -344,3 +353,58 @@ class LoadedModel:
                     used.update(words)
             out.append(reasons)
         return out
+
+
+def _direct_scorer(pipeline):
+    """``texts -> probabilities`` computed straight from a fitted linear pipeline's parts, or None.
+
+    Handles a Pipeline whose last step is a LogisticRegression (binary: logistic
+    link; multi-class: softmax) or a ``CalibratedClassifierCV(ensemble=False)``
+    with sigmoid calibration over one linear model (binary). Anything else: None.
+    """
+    from scipy.special import expit
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.extmath import softmax
+
+    if not isinstance(pipeline, Pipeline):
+        return None
+    transforms = [step for _, step in pipeline.steps[:-1] if step not in (None, "passthrough")]
+    if not all(hasattr(step, "transform") for step in transforms):
+        return None
+    final = pipeline.steps[-1][1]
+    if isinstance(final, LogisticRegression):
+        linear, calibrator = final, None
+    elif (
+        isinstance(final, CalibratedClassifierCV)
+        and len(getattr(final, "calibrated_classifiers_", ())) == 1
+        and final.calibrated_classifiers_[0].method == "sigmoid"
+        and len(final.classes_) == 2
+    ):
+        linear = final.calibrated_classifiers_[0].estimator
+        calibrator = final.calibrated_classifiers_[0].calibrators[0]
+        if not hasattr(calibrator, "a_"):
+            return None
+    else:
+        return None
+    coef = getattr(linear, "coef_", None)
+    intercept = getattr(linear, "intercept_", None)
+    if coef is None or intercept is None or len(linear.classes_) != len(final.classes_):
+        return None
+    coef_t = np.ascontiguousarray(np.asarray(coef).T)
+    intercept = np.asarray(intercept, dtype=np.float64)
+    binary = coef_t.shape[1] == 1
+
+    def score(texts):
+        X = texts
+        for step in transforms:
+            X = step.transform(X)
+        decision = np.asarray(X @ coef_t) + intercept
+        if not binary:
+            return softmax(decision, copy=False)
+        decision = decision.ravel()
+        positive = expit(-(calibrator.a_ * decision + calibrator.b_)) if calibrator is not None else expit(decision)
+        return np.column_stack([1.0 - positive, positive])
+
+    return score

@@ -84,7 +84,7 @@ class Moderator:
         if not texts:
             return []
         cleaned = [clean_text(t) for t in texts]
-        hostile = self.model.pipeline.predict_proba(cleaned)[:, self._hostile_column].tolist()
+        hostile = self.model.predict_proba(cleaned)[:, self._hostile_column].tolist()
         caps = [shouting_score(t) for t in texts]  # raw text: case is the signal
         decisions = [pol.decide(h, s, self.policy) for h, (s, _) in zip(hostile, caps)]
         ngrams = self._explain(cleaned, hostile)
@@ -136,7 +136,7 @@ class Moderator:
         if self.sentiment is None:
             return [(None, None)] * len(cleaned)
         classes = [str(c) for c in self.sentiment.classes]
-        probs = self.sentiment.pipeline.predict_proba(cleaned)
+        probs = self.sentiment.predict_proba(cleaned)
         best = probs.argmax(axis=1).tolist()
         return [
             (classes[b], {c: round(p, 4) for c, p in zip(classes, row)})

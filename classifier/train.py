@@ -53,6 +53,10 @@ LICENCES = {
     "en_hostile_davidson.csv": "MIT (Davidson et al. 2017)",
     "fr_sentiment_train.csv": "mixed: XLM-T Apache-2.0 over DEFT-2017 (research-only terms likely); Allocine samples: no licence stated / MIT",
     "lexicon_hurtlex_fr.csv": "CC BY-NC-SA 4.0 (non-commercial, share-alike)",
+    # hand-written for this project (data/): our own words, the project's licence
+    "sentiment_supplement_fr.csv": "own work for this project, MIT",
+    "hostile_supplement_fr.csv": "own work for this project, MIT",
+    "hostile_supplement_en.csv": "own work for this project, MIT",
 }
 
 #: The recipe of the shipped models: `classifier train --preset NAME` rebuilds them exactly.

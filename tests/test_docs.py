@@ -57,5 +57,5 @@ def test_readme_lists_every_exit_code_the_package_defines():
     from classifier import errors
 
     codes = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
-    documented = {int(m) for m in re.findall(r"^\| (\d) \|", README, re.MULTILINE)}
+    documented = {int(m) for m in re.findall(r"^\| (\d+) \|", README, re.MULTILINE)}
     assert codes == documented

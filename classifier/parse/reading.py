@@ -9,6 +9,7 @@ one-line message names the file.
 from __future__ import annotations
 
 import codecs
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,8 +41,12 @@ class Source:
 
 
 def read_source(path: str | Path) -> Source:
-    """The bytes of a file, or of stdin for ``-``; refuses unreadable and empty inputs."""
-    name = str(path)
+    """The bytes of a file, or of stdin for ``-``; refuses unreadable and empty inputs.
+
+    The name is normalised ("./seeds/x" and "seeds//x" are "seeds/x") because it
+    is part of every comment id: the same file must give the same ids.
+    """
+    name = str(path) if str(path) == STDIN else os.path.normpath(path)
     try:
         data = sys.stdin.buffer.read() if name == STDIN else Path(name).read_bytes()
     except FileNotFoundError:
