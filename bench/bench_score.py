@@ -78,29 +78,42 @@ def pin(cores: set[int]):
     return lambda: os.sched_setaffinity(0, cores)
 
 
-def run_measured(argv: list[str], cores: set[int], stdout: str = os.devnull) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in MiB, exit code) of one child process pinned to ``cores``.
+#: Forks and waits for the command from a small fresh interpreter: a child's ru_maxrss starts from its
+#: parent's RSS at fork (and vfork/exec), so the parent must not be this big process.
+RSS_WRAPPER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss, file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
-    Started with posix_spawn (no fork of this big process, whose pages would count in the
-    child's peak RSS) through ``taskset``; ``wait4`` gives the child's own ``ru_maxrss``.
-    """
+
+def run_measured(argv: list[str], cores: set[int], stdout: str = os.devnull) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in MiB, exit code) of one child process pinned to ``cores``."""
     with tempfile.TemporaryFile() as err, open(stdout, "wb") as out:
-        actions = [(os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)]
-        command = ["taskset", "-c", ",".join(map(str, sorted(cores))), *map(str, argv)]
+        command = [sys.executable, "-c", RSS_WRAPPER, "taskset", "-c", ",".join(map(str, sorted(cores))), *map(str, argv)]
         start = time.perf_counter()
-        pid = os.posix_spawnp(command[0], command, os.environ, file_actions=actions)
-        _, status, usage = os.wait4(pid, 0)
+        code = subprocess.run(command, stdout=out, stderr=err).returncode
         wall = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        lines = err.read().decode(errors="replace").strip().splitlines()
         if code != 0:
-            err.seek(0)
-            message = err.read().decode(errors="replace").strip()[-500:]
-            raise SystemExit(f"bench: {' '.join(command)} failed ({code}): {message}")
-    return wall, usage.ru_maxrss // 1024, code
+            raise SystemExit(f"bench: {' '.join(map(str, argv))} failed ({code}): {' '.join(lines)[-500:]}")
+    return wall, int(lines[-1]) // 1024, code
 
 
 def median_wall(argv: list[str], cores: set[int], repeat: int) -> float:
-    return statistics.median(run_measured(argv, cores)[0] for _ in range(repeat))
+    """Median wall time of a short command (started directly: no wrapper in the timing)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(list(map(str, argv)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                       preexec_fn=pin(cores))  # fmt: skip
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def draw_texts(n: int, seed: int = 0) -> list[str]:

@@ -662,7 +662,7 @@ def train_command(
         Optional[list[str]],
         typer.Option("--exclude", help="COLUMN=VALUE: drop the rows where COLUMN equals VALUE. Repeatable."),
     ] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Model directory to write (model.joblib, card.json, CARD.md).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model directory to write (model.pkl.gz, card.json, CARD.md).")] = None,
     cv: Annotated[int, typer.Option("--cv", min=0, help="Cross-validation folds on the training part (0 = none).")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the folds and the model.")] = 0,
     eval_data: Annotated[
@@ -707,7 +707,7 @@ def train_command(
         recipe = training.PRESETS[preset]
         base = data_dir or training.SHARED_DATA
         card = training.train(
-            [base / f for f in recipe["files"]],
+            [base / f for f in recipe["files"]] + [training.ROOT / f for f in recipe.get("own_files", [])],
             task=recipe["task"], text_column=recipe.get("text_column", "text"),
             label_column=recipe.get("label_column", "label"), source_weights=recipe.get("source_weights"),
             exclude=recipe.get("exclude"), out=training.ROOT / recipe["out"], cv=recipe.get("cv", 5),

@@ -523,12 +523,12 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         row_of = rows[doc_of]
         values += np.asarray(T @ word_w.T)[inv, row_of] / norms[doc_of, 0]
         values += np.asarray(T @ char_w.T)[inv, row_of] / norms[doc_of, 1]
+        D = sp.csr_matrix((np.ones(len(inv)), inv, bounds), shape=(n_docs, len(recs)))  # documents x chunks
         # lexicon columns: split by category counts
         n_lex = lex1 - lex0
         if n_lex:
             # (a chunk that is the batch separator itself maps to the empty record)
             dense = np.array([np.zeros(n_lex) if rec is _EMPTY else rec[2][:n_lex] for rec in recs], dtype=np.float64)
-            D = sp.csr_matrix((np.ones(len(inv)), inv, bounds), shape=(n_docs, len(recs)))
             lex_total = np.asarray(D @ dense)
             lex_contrib = X[:, lex0:lex1].toarray() * W[rows, lex0:lex1]
             lex_share = np.divide(lex_contrib, lex_total, out=np.zeros_like(lex_contrib), where=lex_total > 0)
@@ -550,14 +550,16 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         _, key_inv, uses = np.unique(pair_doc * self.n_features_out_ + col, return_inverse=True, return_counts=True)
         cross = uses[key_inv] * self.word_idf_[col]  # the raw value the crossing pairs give the column
         inside = np.zeros(len(col))  # the raw value chunks give it (rare: "l'article" vs "l' article")
-        for n in np.flatnonzero(np.isin(col, T.indices)).tolist():
+        maybe = np.flatnonzero(np.isin(col, T.indices))
+        if maybe.size:
+            docs, local = np.unique(pair_doc[maybe], return_inverse=True)
+            inside[maybe] = np.asarray((D[docs] @ T).tocsr()[local, col[maybe]]).ravel()
+        for n in np.flatnonzero(inside).tolist():
             d, c = int(pair_doc[n]), int(col[n])
-            hits = [(k, rec_vals[rec_cols == c].sum()) for k in range(bounds[d], bounds[d + 1])
-                    for rec_cols, rec_vals, *_ in [recs[inv[k]]] if c in rec_cols]  # fmt: skip
-            inside[n] = sum(v for _, v in hits)
             w = W[rows[d], c] / norms[d, 0]
-            for k, v in hits:  # the chunks' share of this column also grows with the crossing pairs
-                values[k] += v * w * cross[n] / uses[key_inv[n]] / inside[n]
+            for k in range(bounds[d], bounds[d + 1]):  # the chunks' share grows with the crossing pairs
+                rec_cols, rec_vals = recs[inv[k]][:2]
+                values[k] += rec_vals[rec_cols == c].sum() * w * cross[n] / uses[key_inv[n]] / inside[n]
         value = W[rows[pair_doc], col] * (inside + cross) / norms[pair_doc, 0] / uses[key_inv]
         start = bounds[pair_doc]
         for dd, i, j, val in zip(pair_doc.tolist(), (a - start).tolist(), (b - start).tolist(), value.tolist()):

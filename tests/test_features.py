@@ -137,3 +137,54 @@ def test_pipeline_clones_and_grid_searches(corpus):
     grid.fit(corpus.text.tolist(), corpus.label.to_numpy())
     assert grid.best_score_ > 0.6  # ToxiFrench is learnable even from 200 rows of each class
     assert grid.predict_proba(["Merci pour votre travail"]).shape == (1, 2)
+
+
+def _contributions_one_text(vec: CommentFeatures, text: str, weights: np.ndarray):
+    """The definition of chunk contributions, for one text, the slow and obvious way (the test oracle).
+
+    A column's contribution ``weights[c] * x[c]`` is split between the text's
+    chunks by their raw (idf-weighted) values of that column; lexicon columns
+    by category counts; a word pair across two chunks gets its column's
+    contribution divided by the number of such crossings in the text.
+    """
+    chunks = text.split()
+    x = vec.transform([text]).toarray()[0]
+    contrib = x * weights
+    records = [vec._analyse_chunk(c) for c in chunks]
+    total = np.zeros(vec.n_features_out_)
+    for cols, vals, *_ in records:
+        total[cols] += vals
+    lex0, lex1 = vec.blocks_["lexicon"]
+    lex_total = sum((np.asarray(r[2][: lex1 - lex0]) for r in records), np.zeros(lex1 - lex0))
+    lex_share = np.divide(contrib[lex0:lex1], lex_total, out=np.zeros(lex1 - lex0), where=lex_total > 0)
+    values = [float((contrib[cols] * vals / total[cols]).sum() + lex_share @ dense[: lex1 - lex0]) for cols, vals, dense, *_ in records]
+    nonempty = [i for i, r in enumerate(records) if r[3] != -2]
+    found = []
+    pair_column = dict(zip(vec.pair_keys_.tolist(), vec.pair_columns_.tolist()))
+    for i, j in zip(nonempty, nonempty[1:]):
+        if records[i][4] >= 0 and records[j][3] >= 0:
+            col = pair_column.get(records[i][4] * len(vec.tokens_) + records[j][3])
+            if col is not None:
+                found.append((i, j, col))
+    uses = {col: sum(1 for *_, c in found if c == col) for *_, col in found}
+    return chunks, np.array(values), [(i, j, contrib[col] / uses[col]) for i, j, col in found]
+
+
+def test_batched_contributions_equal_the_one_text_definition(fitted, corpus):
+    texts = corpus.text.tolist()[:120] + [
+        "", "a", "connard connard sale connard", "c'est vrai, c' est faux, de la de la", "C0NNARD !!!", "a \ue000 b",
+    ]  # fmt: skip
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(3, fitted.n_features_out_))  # one row per class, as a multinomial model
+    rows = rng.integers(0, 3, size=len(texts))
+    batch = fitted.chunk_contributions(texts, weights, rows)
+    assert len(batch) == len(texts)
+    n_pairs = 0
+    for text, row, (chunks, values, pairs) in zip(texts, rows, batch):
+        ref_chunks, ref_values, ref_pairs = _contributions_one_text(fitted, text, weights[row])
+        assert chunks == ref_chunks
+        assert np.allclose(values, ref_values, rtol=1e-9, atol=1e-12)
+        assert [(i, j) for i, j, _ in pairs] == [(i, j) for i, j, _ in ref_pairs]
+        assert np.allclose([v for *_, v in pairs], [v for *_, v in ref_pairs], rtol=1e-9, atol=1e-12)
+        n_pairs += len(pairs)
+    assert n_pairs > 0  # the word-pair path was exercised

@@ -12,8 +12,16 @@ import pytest
 
 from classifier.cli import main
 from classifier.errors import EXIT_MODEL, ModelError
-from classifier.model import MODELS_DIR, load_model, save_model, sha256_file
-from tests.conftest import MODELS, ROOT
+from classifier.model import (
+    MODEL_FILE,
+    MODELS_DIR,
+    LoadedModel,
+    build_pipeline,
+    load_model,
+    save_model,
+    sha256_file,
+)
+from tests.conftest import DATA, MODELS, ROOT
 
 SHIPPED = MODELS / "hostile-fr"
 
@@ -40,8 +48,8 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 def test_shipped_model_is_in_the_repository_models_folder():
     assert MODELS_DIR == MODELS
-    assert {p.name for p in SHIPPED.iterdir()} >= {"model.joblib", "card.json", "CARD.md"}
-    assert SHIPPED.joinpath("model.joblib").stat().st_size < 15_000_000  # "a few MB"
+    assert {p.name for p in SHIPPED.iterdir()} >= {MODEL_FILE, "card.json", "CARD.md"}
+    assert SHIPPED.joinpath(MODEL_FILE).stat().st_size < 15_000_000  # "a few MB"
 
 
 def test_shipped_model_loads_and_ranks_hostile_above_benign(model):
@@ -81,9 +89,10 @@ def test_card_records_data_metrics_versions_licences_and_rebuild_command(shared_
     for key in ("name", "version", "task", "created", "data", "cleaning", "parameters", "metrics", "thresholds",
                 "libraries", "licence_note", "rebuild_command", "artefact"):  # fmt: skip
         assert key in card, key
-    assert card["artefact"]["sha256"] == sha256_file(SHIPPED / "model.joblib")
-    for item in card["data"]:  # the card names the exact shared files it was trained on
-        assert item["sha256"] == sha256_file(shared_data / item["file"]), item["file"]
+    assert card["artefact"]["sha256"] == sha256_file(SHIPPED / MODEL_FILE)
+    for item in card["data"]:  # the card names the exact files it was trained on: shared corpora and our data/
+        path = shared_data / item["file"] if (shared_data / item["file"]).is_file() else DATA / item["file"]
+        assert item["sha256"] == sha256_file(path), item["file"]
         assert item["rows_used"] > 0 and item["licence"]
     assert {"python", "scikit-learn", "numpy", "scipy", "joblib"} <= set(card["libraries"])
     assert "research" in card["licence_note"] and "NC" in card["licence_note"]
@@ -108,7 +117,7 @@ def _labelled_csv(tmp_path) -> Path:
 
 
 def test_tampered_artefact_is_refused_before_unpickling(model_copy, tmp_path, capsys):
-    with open(model_copy / "model.joblib", "ab") as fh:
+    with open(model_copy / MODEL_FILE, "ab") as fh:
         fh.write(b"\0")
     with pytest.raises(ModelError, match="sha256"):
         load_model(model_copy)
@@ -139,3 +148,40 @@ def test_save_model_round_trip(model, tmp_path):
     assert np.allclose(again.pipeline.predict_proba(texts), model.pipeline.predict_proba(texts))
     assert (out / "CARD.md").read_text().startswith("# again 9")
     assert str(ROOT) not in (out / "card.json").read_text()
+
+
+def _news_texts() -> list[str]:
+    import pandas as pd
+
+    return [t for f in ("eval_news_fr.csv", "eval_news_en.csv") for t in pd.read_csv(DATA / f, keep_default_na=False)["text"]]
+
+
+@pytest.mark.parametrize("task", ["hostile", "sentiment"])
+def test_direct_scoring_gives_the_pipelines_probabilities(task):
+    if not (MODELS / {"hostile": "hostile-fr", "sentiment": "sentiment-fr"}[task] / "card.json").is_file():
+        pytest.skip(f"no shipped {task} model")
+    loaded = load_model(task=task)
+    texts = _news_texts() + ["", "!!!", "a"]
+    direct = loaded.predict_proba(texts)
+    assert loaded._scorer != loaded.pipeline.predict_proba  # the direct path, not the fallback
+    assert direct.shape == (len(texts), len(loaded.classes))
+    assert np.allclose(direct, loaded.pipeline.predict_proba(texts), rtol=0, atol=1e-9)
+    assert np.allclose(direct.sum(axis=1), 1.0)
+
+
+def test_other_pipelines_fall_back_to_scikit_learn(shared_data):
+    import pandas as pd
+
+    frame = pd.read_csv(shared_data / "fr_toxic_toxifrench.csv", keep_default_na=False).head(300)
+    pipe = build_pipeline(min_df=2, calibration_cv=2, max_char_features=3_000)
+    pipe.set_params(clf__ensemble=True)  # an average of two calibrated models: no direct path
+    pipe.fit(frame.text.tolist(), frame.label.astype(int).to_numpy())
+    loaded = LoadedModel(pipeline=pipe, card={"name": "t", "task": "hostile"})
+    texts = frame.text.tolist()[:50]
+    assert np.array_equal(loaded.predict_proba(texts), pipe.predict_proba(texts))
+    assert loaded._scorer == pipe.predict_proba
+
+
+def test_batched_explanations_equal_one_text_at_a_time(model):
+    texts = _news_texts()
+    assert model.explain(texts, top_k=3) == [model.explain([t], top_k=3)[0] for t in texts]
