@@ -402,15 +402,9 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             first = np.array(first, dtype=np.int64)[inv]
             last = np.array(last, dtype=np.int64)[inv]
             doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), per_doc)
-            nonempty = np.flatnonzero(first != -2)
-            a, b = nonempty[:-1], nonempty[1:]
-            ok = (doc_of[a] == doc_of[b]) & (last[a] >= 0) & (first[b] >= 0)
-            a, b = a[ok], b[ok]
-            keys = last[a] * len(self.tokens_) + first[b]
-            at = np.minimum(np.searchsorted(self.pair_keys_, keys), len(self.pair_keys_) - 1)
-            found = self.pair_keys_[at] == keys
-            pair_cols, pair_row = np.unique(self.pair_columns_[at[found]], return_inverse=True)
-            pair_doc = doc_of[a[found]]
+            a, _, found = self._chunk_pairs(first, last, doc_of)
+            pair_cols, pair_row = np.unique(found, return_inverse=True)
+            pair_doc = doc_of[a]
         # each document's row: its chunks, then its word pairs, then its own dense row
         n_pairs = len(pair_cols)
         pairs_per_doc = np.bincount(pair_doc, minlength=n_docs)
@@ -454,6 +448,22 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         n_lex = len(self.lexicon_categories_)
         lexicon = np.log1p(dense_docs[:, :n_lex]) * float(self.lexicon_scale)
         return np.hstack([lexicon, _style_features(dense_docs[:, n_lex:], float(self.style_scale))])
+
+    def _chunk_pairs(self, first, last, doc_of):
+        """Word pairs across consecutive chunks of one document that are in the vocabulary.
+
+        ``first``/``last`` are each chunk's first and last token ids (-1: none
+        in the vocabulary, -2: no token). Returns the left and right chunk
+        positions and the pairs' columns.
+        """
+        nonempty = np.flatnonzero(first != -2)
+        a, b = nonempty[:-1], nonempty[1:]
+        ok = (doc_of[a] == doc_of[b]) & (last[a] >= 0) & (first[b] >= 0)
+        a, b = a[ok], b[ok]
+        keys = last[a] * len(self.tokens_) + first[b]
+        at = np.minimum(np.searchsorted(self.pair_keys_, keys), len(self.pair_keys_) - 1)
+        found = self.pair_keys_[at] == keys
+        return a[found], b[found], self.pair_columns_[at[found]]
 
     def transform(self, X):
         check_is_fitted(self, "idf_")
@@ -538,14 +548,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         # word pairs across chunks: the pair's column, shared by its occurrences in the document
         first = np.array([rec[3] for rec in recs], dtype=np.int64)[inv]
         last = np.array([rec[4] for rec in recs], dtype=np.int64)[inv]
-        nonempty = np.flatnonzero(first != -2)
-        a, b = nonempty[:-1], nonempty[1:]
-        ok = (doc_of[a] == doc_of[b]) & (last[a] >= 0) & (first[b] >= 0)
-        a, b = a[ok], b[ok]
-        keys = last[a] * len(self.tokens_) + first[b]
-        at = np.minimum(np.searchsorted(self.pair_keys_, keys), len(self.pair_keys_) - 1)
-        found = self.pair_keys_[at] == keys
-        a, b, col = a[found], b[found], self.pair_columns_[at[found]].astype(np.int64)
+        a, b, col = self._chunk_pairs(first, last, doc_of)
+        col = col.astype(np.int64)
         pair_doc = doc_of[a]
         _, key_inv, uses = np.unique(pair_doc * self.n_features_out_ + col, return_inverse=True, return_counts=True)
         cross = uses[key_inv] * self.word_idf_[col]  # the raw value the crossing pairs give the column
