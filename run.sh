@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine that has Python 3.11:
-#   ./run.sh demo   set up .venv, then parse and score the seed pages with the shipped model
+#   ./run.sh demo   set up .venv, then parse the seed pages (authors, timestamps) and score them with the shipped models
 #   ./run.sh test   set up .venv (and the system packages the browser tests need), then run the whole suite
 # Extra arguments after `test` go to pytest.
 set -euo pipefail
@@ -35,6 +35,9 @@ case "${1:-}" in
     demo)
         shift
         setup_python
+        echo "== classifier parse seeds/ : comments with author and timestamp, page statuses" >&2
+        "$VENV/bin/classifier" parse seeds/ --format table
+        echo "== classifier score seeds/ : scores with the shipped models" >&2
         "$VENV/bin/classifier" score seeds/ --format table "$@"
         ;;
     test)

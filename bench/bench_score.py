@@ -187,6 +187,16 @@ def main() -> None:
         )  # fmt: skip
         apc = json.loads(out.stdout)
 
+        # (a) the hostile model alone, probability only: what apc's predict_prob gives (fresh model, first pass)
+        from classifier.model import load_model
+
+        hostile = load_model(args.model)
+        hostile.predict_proba(texts[:1000])  # warm-up, as for the API below
+        start = time.perf_counter()
+        hostile.predict_proba(texts)
+        proba_per_s = n / (time.perf_counter() - start)
+        del hostile
+
         # (a) + (c) our Python API, in this process (pinned)
         from classifier import Moderator
 
@@ -233,6 +243,7 @@ def main() -> None:
     cli_per_s = n / cli_wall
     jobs_per_s = n / jobs_wall
     rows = [
+        ("(a) hostile P only comments/s, 1 core", f"{proba_per_s:,.0f}", f"{apc['per_s']:,.0f} apc", proba_per_s / apc["per_s"]),
         ("(a) API comments/s, 1 core", f"{api_per_s:,.0f}", f"{apc['per_s']:,.0f} apc", api_per_s / apc["per_s"]),
         ("(a) CLI comments/s, 1 core (wall)", f"{cli_per_s:,.0f}", f"{apc['per_s']:,.0f} apc", cli_per_s / apc["per_s"]),
         ("(c) score_one p50 ms", f"{percentile(latencies, 50) * 1e3:.2f}",
