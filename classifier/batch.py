@@ -86,13 +86,9 @@ def iter_rows(
 def text_key(columns: Iterable[str], wanted: str | None) -> str | None:
     """The column holding the comment: ``wanted`` (any case), else the first present of the
     parser's defaults (text, comment, body, content, message, ...)."""
-    from classifier.parse.tabular import DEFAULT_COLUMNS
+    from classifier.parse.tabular import find_column
 
-    by_lower = {str(c).lower().strip(): c for c in columns}
-    for name in (wanted,) if wanted else DEFAULT_COLUMNS["text"]:
-        if name.lower() in by_lower:
-            return by_lower[name.lower()]
-    return None
+    return find_column(columns, wanted, "text")
 
 
 def _describe(wanted: str | None) -> str:
@@ -181,6 +177,8 @@ def _parquet_rows(path: str, text_column: str | None, on_error: OnError) -> Iter
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from classifier.parse.tabular import json_value
+
     try:
         parquet = pq.ParquetFile(path)
     except pa.ArrowException as exc:
@@ -194,23 +192,10 @@ def _parquet_rows(path: str, text_column: str | None, on_error: OnError) -> Iter
     for batch in parquet.iter_batches(batch_size=10_000):
         for record in batch.to_pylist():
             number += 1
-            record = {k: _jsonable(v) for k, v in record.items()}
+            record = {k: json_value(v) for k, v in record.items()}
             row = _row(record, f"{path}: row {number}", key, on_error)
             if row is not None:
                 yield row
-
-
-def _jsonable(value: Any) -> Any:
-    """Parquet values as JSON-friendly ones (dates and decimals as strings)."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def _parsed_rows(path: str, on_error: OnError) -> Iterator[Row]:

@@ -45,18 +45,34 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def find_column(columns: Iterable[Any], wanted: str | None, field: str = "text") -> str | None:
+    """The column for ``field``: ``wanted`` (any case), else the first of its defaults present; None if absent."""
+    by_lower = {str(c).lower().strip(): c for c in columns}
+    for candidate in (wanted,) if wanted else DEFAULT_COLUMNS[field]:
+        if candidate.lower() in by_lower:
+            return by_lower[candidate.lower()]
+    return None
+
+
+def json_value(value: Any) -> Any:
+    """A cell as a JSON-friendly value: dates as ISO strings, containers converted inside, others as text."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def _resolve(columns: list[str], options: ParseOptions, name: str) -> dict[str, str | None]:
     """Field -> column name, from the options or the defaults."""
-    by_lower = {c.lower().strip(): c for c in columns}
     chosen: dict[str, str | None] = {}
-    for field, defaults in DEFAULT_COLUMNS.items():
+    for field in DEFAULT_COLUMNS:
         wanted = getattr(options, f"{field}_column", None)
-        if wanted:
-            if wanted.lower() not in by_lower:
-                raise InputError(f"{name}: no column {wanted!r} (columns: {', '.join(columns) or 'none'})")
-            chosen[field] = by_lower[wanted.lower()]
-        else:
-            chosen[field] = next((by_lower[d] for d in defaults if d in by_lower), None)
+        chosen[field] = find_column(columns, wanted, field)
+        if wanted and chosen[field] is None:
+            raise InputError(f"{name}: no column {wanted!r} (columns: {', '.join(columns) or 'none'})")
     if chosen["text"] is None:
         raise InputError(
             f"{name}: no text column (tried {', '.join(DEFAULT_COLUMNS['text'])}; name it with --text-column)"
@@ -65,11 +81,7 @@ def _resolve(columns: list[str], options: ParseOptions, name: str) -> dict[str, 
 
 
 def _jsonable(value: Any) -> Any:
-    if _missing(value):
-        return None
-    if isinstance(value, (str, int, float, bool, list, dict)):
-        return value
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return None if _missing(value) else json_value(value)
 
 
 def _author(value: Any) -> str | None:
