@@ -32,6 +32,7 @@ import re
 import threading
 import unicodedata
 from itertools import chain, repeat
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -51,11 +52,14 @@ _LEET_MAP = str.maketrans("01345@$", "oieasas")
 #: three or more times the same character -> two ("connnnard" -> "connard")
 _ELONGATION = re.compile(r"(\w)\1{2,}")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")
 
 
 def normalize_chunk(chunk: str) -> str:
     """Fold one whitespace-delimited chunk: case, accents, obfuscations, elongations.
+
+    Every step is local to a chunk, so a batch is folded in one pass of each
+    step over the chunks joined by newlines (see :func:`chunks_tokens`).
 
     >>> [normalize_chunk(c) for c in ["C0NNNNARD", "s.a.l.o.p.e", "Éléphant", "p*tain"]]
     ['connard', 'salope', 'elephant', 'ptain']
@@ -69,22 +73,28 @@ def normalize_chunk(chunk: str) -> str:
 
 def chunk_tokens(chunk: str) -> list[str]:
     """The normalised word tokens of one chunk ("T'es" -> ["t", "es"])."""
-    return _NON_WORD.sub(" ", normalize_chunk(chunk)).split()
+    return _WORD.findall(normalize_chunk(chunk))
+
+
+def chunks_tokens(chunks: list[str]) -> list[list[str]]:
+    """:func:`chunk_tokens` of many chunks, folding them all in one pass of each regular expression.
+
+    The chunks are joined by newlines: no folding step matches or makes a
+    newline, or crosses a non-letter, so each chunk folds as it would alone.
+    A chunk that holds a newline itself is folded on its own.
+    """
+    if any("\n" in c for c in chunks):
+        return [chunk_tokens(c) for c in chunks]
+    parts = normalize_chunk("\n".join(chunks)).split("\n") if chunks else []
+    return [_WORD.findall(part) for part in parts]
 
 
 def tokenize_texts(texts: list[str]) -> list[list[str]]:
     """Normalised word tokens of each text (the tokens the n-gram features see)."""
-    memo: dict[str, list[str]] = {}
-    out = []
-    for text in texts:
-        tokens: list[str] = []
-        for chunk in text.split():
-            hit = memo.get(chunk)
-            if hit is None:
-                hit = memo[chunk] = chunk_tokens(chunk)
-            tokens.extend(hit)
-        out.append(tokens)
-    return out
+    chunked = [text.split() for text in texts]
+    distinct = list(dict.fromkeys(chain.from_iterable(chunked)))
+    tokens_of = dict(zip(distinct, chunks_tokens(distinct)))
+    return [[token for chunk in chunks for token in tokens_of[chunk]] for chunks in chunked]
 
 
 def _as_list(X) -> list[str]:
@@ -96,23 +106,44 @@ def _as_list(X) -> list[str]:
 # --------------------------------------------------------------------------- style counts
 
 STYLE_NAMES = ("caps_share", "all_caps", "exclamations", "questions", "punct_runs", "elongations", "log_length")
-_PUNCT_RUN = re.compile(r"(?<=[!?])[!?]")
-_LETTER_RUN = re.compile(r"([^\W\d_])\1\1")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
-def _style_counts(chunk: str) -> tuple[float, ...]:
-    """Additive raw counts of one chunk: capitals, letters, !, ?, !/? runs, elongations, characters."""
-    upper = sum(1 for ch in chunk if ch.isupper())
-    letters = sum(1 for ch in chunk if ch.isalpha())
-    return (
-        float(upper),
-        float(letters),
-        float(chunk.count("!")),
-        float(chunk.count("?")),
-        float(len(_PUNCT_RUN.findall(chunk))),
-        float(len(_LETTER_RUN.findall(chunk))),
-        float(len(chunk) + 1),
-    )
+def _code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` as an array (lone surrogates included)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _style_counts(chunks: list[str]) -> np.ndarray:
+    """Additive raw counts of each chunk (one row each): capitals, letters, !, ?, !/? runs, elongations, characters.
+
+    One numpy pass over the code points of all the chunks: "!/? runs" counts a
+    "!" or "?" right after another, "elongations" a letter three times in a row
+    (non-overlapping: a run of n counts n // 3), "characters" the chunk's
+    length plus one (its separator).
+    """
+    m = len(chunks)
+    out = np.zeros((m, len(STYLE_NAMES)))
+    if not m:
+        return out
+    codes = _code_points("\n".join(chunks))
+    chunk_of = np.cumsum(codes == 10)  # chunks hold no newline: they come from str.split()
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    classes = np.array([(c.isupper(), c.isalpha(), _LETTER.match(c) is not None) for c in map(chr, distinct.tolist())], dtype=bool)
+    upper, alpha, letter = classes.reshape(-1, 3)[inverse].T
+    bang, quest = codes == 33, codes == 63
+    either = bang | quest
+    starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))  # runs of one code point
+    lengths = np.diff(np.append(starts, len(codes)))
+    elongated = letter[starts] & (lengths >= 3)
+    for column, where, weights in [
+        (0, upper, None), (1, alpha, None), (2, bang, None), (3, quest, None),
+        (4, np.concatenate([[False], either[1:] & either[:-1]]), None),
+    ]:  # fmt: skip
+        out[:, column] = np.bincount(chunk_of[where], weights, minlength=m)
+    out[:, 5] = np.bincount(chunk_of[starts[elongated]], lengths[elongated] // 3, minlength=m)
+    out[:, 6] = np.fromiter(map(len, chunks), dtype=np.float64, count=m) + 1.0
+    return out
 
 
 def _style_features(counts: np.ndarray, scale: float) -> np.ndarray:
@@ -135,20 +166,116 @@ def _style_features(counts: np.ndarray, scale: float) -> np.ndarray:
 # --------------------------------------------------------------------------- the transformer
 
 _SEP = "\ue000"  # private-use character: a chunk of its own between the documents of a batch
-_EMPTY = (np.zeros(0, np.int64), np.zeros(0, np.float64), (0.0,) * 7, -1, -1)
+_MEMOS = ("_cache", "_grams")  # scoring-time memos: never pickled, dropped by fit
+
+
+class _ChunkRows(NamedTuple):
+    """The analysis of some chunks, one row each (CSR-like): text columns and counts, dense counts, first/last token."""
+
+    ptr: np.ndarray  # row i's columns and counts are indices/counts[ptr[i]:ptr[i + 1]]
+    indices: np.ndarray  # text columns (word and char blocks)
+    counts: np.ndarray  # raw counts (the tf-idf value is count x idf)
+    dense: np.ndarray  # lexicon category counts, then style counts
+    first: np.ndarray  # first token's id in ``tokens_`` (-1: outside, -2: the chunk has no token)
+    last: np.ndarray
 
 
 class _ChunkCache:
-    """Chunk -> id and per-id analysis (columns, counts, style counts, first/last token id).
+    """Chunk -> id, and each id's analysis in growing arrays (no Python object per chunk).
 
-    Append-only: a record is appended before its id is published, so a reader
-    that sees an id always finds its record. Misses are filled under a lock.
+    Append-only: rows are written before their ids are published, and growth
+    copies the arrays before swapping them in, so a reader that looked an id up
+    finds its row in the arrays it reads afterwards. Misses are filled under a lock.
     """
 
-    def __init__(self):
-        self.ids: dict[str, int] = {_SEP: 0}
-        self.records: list[tuple] = [_EMPTY]
+    def __init__(self, n_dense: int):
+        self.ids: dict[str, int] = {_SEP: 0}  # id 0: the separator between documents, an empty row
         self.lock = threading.Lock()
+        self.n, self.nnz = 1, 0
+        self.rows = _ChunkRows(
+            np.zeros(1025, np.int64), np.zeros(1 << 14, np.int32), np.zeros(1 << 14, np.float32),
+            np.zeros((1024, n_dense)), np.full(1024, -2, np.int64), np.full(1024, -2, np.int64),
+        )  # fmt: skip
+
+    def append(self, new: _ChunkRows) -> range:
+        """Store the rows of ``new`` and return their ids (the caller publishes them)."""
+        m, nnz = len(new.first), len(new.indices)
+        rows = self.rows
+        if self.n + m > len(rows.first) or self.nnz + nnz > len(rows.indices):
+            grow = lambda a, size: np.concatenate([a, np.zeros((size,) + a.shape[1:], a.dtype)])  # noqa: E731
+            extra, extra_nnz = max(m, self.n), max(nnz, self.nnz)
+            rows = self.rows = _ChunkRows(
+                grow(rows.ptr, extra), grow(rows.indices, extra_nnz), grow(rows.counts, extra_nnz),
+                grow(rows.dense, extra), grow(rows.first, extra), grow(rows.last, extra),
+            )  # fmt: skip
+        n, at = self.n, self.nnz
+        rows.ptr[n + 1 : n + m + 1] = at + new.ptr[1:]
+        rows.indices[at : at + nnz] = new.indices
+        rows.counts[at : at + nnz] = new.counts
+        rows.dense[n : n + m] = new.dense
+        rows.first[n : n + m] = new.first
+        rows.last[n : n + m] = new.last
+        self.n, self.nnz = n + m, at + nnz
+        return range(n, n + m)
+
+
+class _GramKeys:
+    """Exact integer keys of character n-grams, to look up a batch's n-grams in the vocabulary with one search.
+
+    A gram's key is its characters' ranks in the vocabulary's alphabet
+    (1-based) as the digits of a number in base ``len(alphabet) + 1``: distinct
+    grams get distinct keys, and a window holding a character outside the
+    alphabet (or the separator between tokens) cannot be a vocabulary gram.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], longest: int):
+        grams = list(vocabulary)
+        self.alphabet = np.array(sorted(map(ord, set("".join(grams)))), dtype=np.uint32)
+        self.base = len(self.alphabet) + 1
+        if self.base**longest >= 2**63:
+            raise ValueError(f"character n-grams of {longest} over {self.base - 1} distinct characters do not fit 64 bits")
+        lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        digits = self._digits(_code_points("".join(grams)))
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        keys = np.zeros(len(grams), dtype=np.int64)
+        for k in range(longest):
+            has = lengths > k
+            keys[has] += digits[starts[has] + k] * self.base**k
+        order = np.argsort(keys)
+        self.keys = keys[order]
+        self.columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(grams))[order]
+
+    def _digits(self, codes: np.ndarray) -> np.ndarray:
+        rank = np.minimum(np.searchsorted(self.alphabet, codes), len(self.alphabet) - 1)
+        return np.where(self.alphabet[rank] == codes, rank + 1, 0).astype(np.int64)
+
+    def lookup(self, tokens: list[str], lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """(token index, vocabulary column) of every n-gram (``lo`` to ``hi`` characters) of the space-padded tokens."""
+        if not tokens or not len(self.keys):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        text = "\0".join(f" {t} " for t in tokens)  # "\0" is in no token: windows across tokens never match
+        codes = _code_points(text)
+        digits = self._digits(codes)
+        token_of = np.cumsum(codes == 0)
+        found_tokens, found_columns = [], []
+        keys, valid = digits.copy(), digits > 0
+        for n in range(1, hi + 1):
+            if n > 1:  # grow the windows by one character
+                width = len(digits) - n + 1
+                if width <= 0:
+                    break
+                keys = keys[:width] + digits[n - 1 :] * self.base ** (n - 1)
+                valid = valid[:width] & (digits[n - 1 :] > 0)
+            if n < lo:
+                continue
+            where = np.flatnonzero(valid)
+            at = np.minimum(np.searchsorted(self.keys, keys[where]), len(self.keys) - 1)
+            hit = self.keys[at] == keys[where]
+            found_tokens.append(token_of[where[hit]])
+            found_columns.append(self.columns[at[hit]])
+        if not found_tokens:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(found_tokens), np.concatenate(found_columns)
 
 
 class CommentFeatures(TransformerMixin, BaseEstimator):
@@ -207,14 +334,24 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
     # -- pickling: the chunk cache is a scoring-time memo, not model state
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_cache", None)
+        for memo in _MEMOS:
+            state.pop(memo, None)
         return state
+
+    def _gram_keys(self) -> _GramKeys:
+        keys = self.__dict__.get("_grams")
+        if keys is None:
+            keys = self.__dict__.setdefault("_grams", _GramKeys(self.char_vocabulary_, self.char_ngram_range[1]))
+        return keys
 
     def _cache_state(self) -> _ChunkCache:
         cache = self.__dict__.get("_cache")
         if cache is None:
-            cache = self.__dict__.setdefault("_cache", _ChunkCache())
+            cache = self.__dict__.setdefault("_cache", _ChunkCache(self._n_dense()))
         return cache
+
+    def _n_dense(self) -> int:
+        return len(self.lexicon_categories_) + len(STYLE_NAMES)
 
     # -- fitting
 
@@ -245,7 +382,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         self._validate()
-        self.__dict__.pop("_cache", None)
+        for memo in _MEMOS:
+            self.__dict__.pop(memo, None)
         docs = tokenize_texts(_as_list(X))
         n_docs = len(docs)
         min_df = int(self.min_df)
@@ -307,59 +445,101 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
     def _idf(df, n_docs):
         return np.log((1.0 + n_docs) / (1.0 + np.asarray(df, dtype=np.float64))) + 1.0
 
-    # -- analysis of one chunk (cache misses and explanations)
+    # -- analysis of the chunks missing from the cache, as one batch
 
-    def _token_counts(self, token: str, counts: dict[int, float], lexicon: np.ndarray) -> None:
-        n_word = self.blocks_["char"][0]
-        col = self.word_vocabulary_.get(token)
-        if col is not None:
-            counts[col] = counts.get(col, 0.0) + 1.0
-        get = self.char_vocabulary_.get
-        for gram in self._char_grams(token):
-            col = get(gram)
-            if col is not None:
-                counts[n_word + col] = counts.get(n_word + col, 0.0) + 1.0
-        for col in self.lexicon_words_.get(token, ()):
-            lexicon[col] += 1.0
+    def _analyse_chunks(self, chunks: list[str]) -> _ChunkRows:
+        """The rows of the chunks: text columns and raw counts, dense counts, first and last token id.
 
-    def _analyse_chunk(self, chunk: str) -> tuple:
-        """(text columns, tf-idf values, dense counts, first token id, last token id) of one raw chunk.
-
-        Dense counts = lexicon category counts then style counts (additive over chunks).
-        First/last token id is -1 for a token outside the vocabulary, -2 for a chunk without tokens.
+        Dense counts = lexicon category counts then style counts (additive over
+        chunks). First/last token id is -1 for a token outside the vocabulary,
+        -2 for a chunk without tokens. The whole batch is a few array
+        operations: (chunks x distinct tokens) @ (tokens x n-gram columns), the
+        tokens' character n-grams looked up in one pass, word pairs by key search.
         """
-        tokens = chunk_tokens(chunk)
-        counts: dict[int, float] = {}
-        lexicon = np.zeros(len(self.lexicon_categories_))
-        for token in tokens:
-            self._token_counts(token, counts, lexicon)
-        for a, b in zip(tokens, tokens[1:]):
-            col = self.word_vocabulary_.get(f"{a} {b}")
-            if col is not None:
-                counts[col] = counts.get(col, 0.0) + 1.0
-        cols = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        vals = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * self.idf_[cols]
-        dense = np.concatenate([lexicon, _style_counts(chunk)])
-        first = self.tokens_.get(tokens[0], -1) if tokens else -2
-        last = self.tokens_.get(tokens[-1], -1) if tokens else -2
-        return cols, vals, dense, first, last
+        m = len(chunks)
+        tokens = chunks_tokens(chunks)
+        per_chunk = np.fromiter(map(len, tokens), dtype=np.int64, count=m)
+        flat = list(chain.from_iterable(tokens))
+        distinct = list(dict.fromkeys(flat))
+        n_tok = len(distinct)
+        local = dict(zip(distinct, range(n_tok)))
+        occ = np.fromiter(map(local.__getitem__, flat), dtype=np.int64, count=len(flat))
+        chunk_of = np.repeat(np.arange(m), per_chunk)
+        n_word, n_text = self.blocks_["char"]
+
+        # tokens x text columns: the word itself, then its character n-grams
+        gram_tok, gram_cols = self._gram_keys().lookup(distinct, *self.char_ngram_range)
+        word_cols = np.fromiter(map(self.word_vocabulary_.get, distinct, repeat(-1)), dtype=np.int64, count=n_tok)
+        word_hit = word_cols >= 0
+        rows = np.concatenate([np.flatnonzero(word_hit), gram_tok])
+        cols = np.concatenate([word_cols[word_hit], n_word + gram_cols])
+        T = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_tok, n_text))
+        O = sp.csr_matrix((np.ones(len(occ)), (chunk_of, occ)), shape=(m, n_tok))  # chunks x tokens, counts
+        C = O @ T
+        # word pairs inside a chunk: consecutive tokens of the chunk
+        vocab_id = np.fromiter(map(self.tokens_.get, distinct, repeat(-1)), dtype=np.int64, count=n_tok)
+        if self.pair_keys_.size and len(occ) > 1:
+            a = np.flatnonzero(chunk_of[1:] == chunk_of[:-1])
+            left, right = vocab_id[occ[a]], vocab_id[occ[a + 1]]
+            a = a[(left >= 0) & (right >= 0)]
+            keys = vocab_id[occ[a]] * len(self.tokens_) + vocab_id[occ[a + 1]]
+            at = np.minimum(np.searchsorted(self.pair_keys_, keys), len(self.pair_keys_) - 1)
+            found = self.pair_keys_[at] == keys
+            pairs = (np.ones(int(found.sum())), (chunk_of[a[found]], self.pair_columns_[at[found]]))
+            C = C + sp.csr_matrix(pairs, shape=C.shape)
+        C = C.tocsr()
+        C.sum_duplicates()
+        # dense counts: lexicon categories of the tokens, then the raw chunk's style
+        lexicon = np.zeros((n_tok, len(self.lexicon_categories_)))
+        for t, cats in enumerate(map(self.lexicon_words_.get, distinct)):
+            if cats:
+                lexicon[t, cats] += 1.0
+        dense = np.hstack([O @ lexicon, _style_counts(chunks)])
+        start = np.concatenate([[0], np.cumsum(per_chunk)])[:-1]
+        has = per_chunk > 0
+        first = np.full(m, -2, np.int64)
+        last = np.full(m, -2, np.int64)
+        first[has] = vocab_id[occ[start[has]]]
+        last[has] = vocab_id[occ[start[has] + per_chunk[has] - 1]]
+        return _ChunkRows(C.indptr.astype(np.int64), C.indices.astype(np.int32), C.data.astype(np.float32), dense, first, last)
 
     # -- scoring
 
-    def _chunk_ids(self, flat: list[str]) -> tuple[np.ndarray, list[tuple]]:
+    def _chunk_ids(self, flat: list[str]) -> tuple[np.ndarray, _ChunkRows]:
+        """The cache ids of the chunks (analysing the missing ones), and the cache's rows to read them in."""
         cache = self._cache_state()
         ids = np.fromiter(map(cache.ids.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
         if len(ids) and ids.min() < 0:
             with cache.lock:
                 missing = set(flat).difference(cache.ids)
                 if len(cache.ids) + len(missing) > int(self.cache_size):
-                    cache = self.__dict__["_cache"] = _ChunkCache()  # bounded: start afresh
+                    cache = self.__dict__["_cache"] = _ChunkCache(self._n_dense())  # bounded: start afresh
                     missing = set(flat).difference(cache.ids)
-                for chunk in missing:
-                    cache.records.append(self._analyse_chunk(chunk))
-                    cache.ids[chunk] = len(cache.records) - 1
+                missing = sorted(missing)
+                cache.ids.update(zip(missing, cache.append(self._analyse_chunks(missing))))
             ids = np.fromiter(map(cache.ids.get, flat), dtype=np.int64, count=len(flat))
-        return ids, cache.records
+        return ids, cache.rows
+
+    def _gather(self, rows: _ChunkRows, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, columns, tf-idf values) of the cached rows ``uniq``, back to back (CSR parts)."""
+        starts = rows.ptr[uniq]
+        lengths = rows.ptr[uniq + 1] - starts
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        at = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
+        columns = rows.indices[at].astype(np.int64)
+        return indptr, columns, rows.counts[at] * self.idf_[columns]
+
+    @staticmethod
+    def _distinct(ids: np.ndarray, n_ids: int) -> tuple[np.ndarray, np.ndarray]:
+        """``np.unique(ids, return_inverse=True)``; for a large batch by marking ids in [0, n_ids) (no sort)."""
+        if len(ids) * 8 < n_ids:
+            return np.unique(ids, return_inverse=True)
+        seen = np.zeros(n_ids, dtype=bool)
+        seen[ids] = True
+        uniq = np.flatnonzero(seen)
+        local = np.zeros(n_ids, dtype=np.int64)
+        local[uniq] = np.arange(len(uniq))
+        return uniq, local[ids]
 
     def _matrix(self, texts: list[str]) -> sp.csr_matrix:
         """TF-IDF (before normalisation) and the dense columns of a batch, as one sparse product.
@@ -375,23 +555,13 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         flat = f" {_SEP} ".join(texts).split()
         if flat.count(_SEP) != n_docs - 1:  # a text held the separator itself: neutralise it
             flat = f" {_SEP} ".join(t.replace(_SEP, " ") for t in texts).split()
-        ids, records = self._chunk_ids(flat)
+        ids, rows = self._chunk_ids(flat)
         is_sep = ids == 0
         per_doc = np.diff(np.concatenate([[-1], np.flatnonzero(is_sep), [len(ids)]])) - 1
-        ids = ids[~is_sep]
-        # distinct chunks of the batch, without sorting: mark, then number
-        seen = np.zeros(len(records), dtype=bool)
-        seen[ids] = True
-        uniq = np.flatnonzero(seen)
-        local = np.zeros(len(records), dtype=np.int64)
-        local[uniq] = np.arange(len(uniq))
-        inv = local[ids]
+        uniq, inv = self._distinct(ids[~is_sep], len(rows.first))
         n_local = len(uniq)
-        if n_local:
-            cols, vals, dense, first, last = zip(*[records[i] for i in uniq.tolist()])
-            dense = np.array(dense, dtype=np.float64)
-        else:
-            cols, vals, dense, first, last = (), (), np.zeros((0, n_out - n_text)), (), ()
+        c_indptr, c_indices, c_data = self._gather(rows, uniq)
+        dense = rows.dense[uniq]
         chunk_indptr = np.concatenate([[0], np.cumsum(per_doc)])
         D = sp.csr_matrix((np.ones(len(inv)), inv, chunk_indptr), shape=(n_docs, n_local))
         extras = self._dense_features(D @ dense)
@@ -399,8 +569,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         # word pairs across chunks: consecutive chunks with tokens, in the same document
         pair_cols, pair_doc, pair_row = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         if self.pair_keys_.size and n_local:
-            first = np.array(first, dtype=np.int64)[inv]
-            last = np.array(last, dtype=np.int64)[inv]
+            first = rows.first[uniq][inv]
+            last = rows.last[uniq][inv]
             doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), per_doc)
             a, _, found = self._chunk_pairs(first, last, doc_of)
             pair_cols, pair_row = np.unique(found, return_inverse=True)
@@ -418,13 +588,10 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         rows[indptr[1:] - 1] = n_local + n_pairs + np.arange(n_docs)
         D = sp.csr_matrix((np.ones(len(rows)), rows, indptr), shape=(n_docs, n_local + n_pairs + n_docs))
 
-        k = n_out - n_text
-        lengths = np.fromiter(map(len, cols), dtype=np.int64, count=n_local)
-        t_indptr = np.concatenate(
-            [[0], np.cumsum(lengths), lengths.sum() + np.arange(1, n_pairs + 1), lengths.sum() + n_pairs + k * np.arange(1, n_docs + 1)]
-        )
-        t_indices = np.concatenate([*cols, pair_cols, np.tile(np.arange(n_text, n_out), n_docs)]).astype(np.int64, copy=False)
-        t_data = np.concatenate([*vals, self.word_idf_[pair_cols], extras.ravel()])
+        k, nnz = n_out - n_text, c_indptr[-1]
+        t_indptr = np.concatenate([c_indptr, nnz + np.arange(1, n_pairs + 1), nnz + n_pairs + k * np.arange(1, n_docs + 1)])
+        t_indices = np.concatenate([c_indices, pair_cols, np.tile(np.arange(n_text, n_out), n_docs)])
+        t_data = np.concatenate([c_data, self.word_idf_[pair_cols], extras.ravel()])
         T = sp.csr_matrix((t_data, t_indices, t_indptr), shape=(n_local + n_pairs + n_docs, n_out))
         return D @ T
 
@@ -468,6 +635,35 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "idf_")
         return self._normalise(self._matrix(_as_list(X)))[0]
+
+    def linear_scorer(self, weights):
+        """A function ``texts -> self.transform(texts) @ weights.T``, for a linear model's ``weights``.
+
+        Faster than transforming then multiplying: the raw (unnormalised)
+        matrix is multiplied by the weights of each block, and by a block
+        indicator for its squared values, so each row's block scores are
+        divided by the block norms afterwards instead of every non-zero before.
+        """
+        check_is_fitted(self, "idf_")
+        W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+        k, n_out = W.shape
+        word_end, text_end = self.blocks_["char"]
+        split = np.zeros((n_out, 3 * k))  # [word block weights | char block weights | dense weights]
+        split[:word_end, :k] = W[:, :word_end].T
+        split[word_end:text_end, k : 2 * k] = W[:, word_end:text_end].T
+        split[text_end:, 2 * k :] = W[:, text_end:].T
+        blocks = np.zeros((n_out, 2))
+        blocks[:word_end, 0] = blocks[word_end:text_end, 1] = 1.0
+
+        def score(texts) -> np.ndarray:
+            X = self._matrix(_as_list(texts))
+            squares = sp.csr_matrix((X.data * X.data, X.indices, X.indptr), shape=X.shape)
+            norms = np.sqrt(squares @ blocks)
+            norms[norms == 0] = 1.0
+            raw = X @ split
+            return raw[:, :k] / norms[:, :1] + raw[:, k : 2 * k] / norms[:, 1:] + raw[:, 2 * k :]
+
+        return score
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "idf_")
@@ -516,16 +712,11 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         pairs: list[list[tuple[int, int, float]]] = [[] for _ in range(n_docs)]
         if not flat:
             return [(chunks[k], values[bounds[k] : bounds[k + 1]], pairs[k]) for k in range(n_docs)]
-        ids, records = self._chunk_ids(flat)
+        ids, cached = self._chunk_ids(flat)
         doc_of = np.repeat(np.arange(n_docs), per_doc)
-        uniq, inv = np.unique(ids, return_inverse=True)
-        recs = [records[i] for i in uniq.tolist()]
-        lengths = np.fromiter((len(rec[0]) for rec in recs), dtype=np.int64, count=len(recs))
-        T = sp.csr_matrix(
-            (np.concatenate([rec[1] for rec in recs]), np.concatenate([rec[0] for rec in recs]).astype(np.int64),
-             np.concatenate([[0], np.cumsum(lengths)])),
-            shape=(len(recs), n_text),
-        )  # fmt: skip
+        uniq, inv = self._distinct(ids, len(cached.first))
+        t_indptr, t_indices, t_data = self._gather(cached, uniq)
+        T = sp.csr_matrix((t_data, t_indices, t_indptr), shape=(len(uniq), n_text))
         # n-gram columns: per distinct chunk, raw values x weights, per block; then over the document's norms
         word_w, char_w = W[:, :n_text].copy(), W[:, :n_text].copy()
         word_w[:, n_word:] = 0.0
@@ -533,12 +724,11 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         row_of = rows[doc_of]
         values += np.asarray(T @ word_w.T)[inv, row_of] / norms[doc_of, 0]
         values += np.asarray(T @ char_w.T)[inv, row_of] / norms[doc_of, 1]
-        D = sp.csr_matrix((np.ones(len(inv)), inv, bounds), shape=(n_docs, len(recs)))  # documents x chunks
+        D = sp.csr_matrix((np.ones(len(inv)), inv, bounds), shape=(n_docs, len(uniq)))  # documents x chunks
         # lexicon columns: split by category counts
         n_lex = lex1 - lex0
         if n_lex:
-            # (a chunk that is the batch separator itself maps to the empty record)
-            dense = np.array([np.zeros(n_lex) if rec is _EMPTY else rec[2][:n_lex] for rec in recs], dtype=np.float64)
+            dense = cached.dense[uniq, :n_lex]  # (a chunk that is the batch separator itself has the empty row 0)
             lex_total = np.asarray(D @ dense)
             lex_contrib = X[:, lex0:lex1].toarray() * W[rows, lex0:lex1]
             lex_share = np.divide(lex_contrib, lex_total, out=np.zeros_like(lex_contrib), where=lex_total > 0)
@@ -546,8 +736,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         if not self.pair_keys_.size:
             return [(chunks[k], values[bounds[k] : bounds[k + 1]], pairs[k]) for k in range(n_docs)]
         # word pairs across chunks: the pair's column, shared by its occurrences in the document
-        first = np.array([rec[3] for rec in recs], dtype=np.int64)[inv]
-        last = np.array([rec[4] for rec in recs], dtype=np.int64)[inv]
+        first = cached.first[uniq][inv]
+        last = cached.last[uniq][inv]
         a, b, col = self._chunk_pairs(first, last, doc_of)
         col = col.astype(np.int64)
         pair_doc = doc_of[a]
@@ -562,7 +752,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             d, c = int(pair_doc[n]), int(col[n])
             w = W[rows[d], c] / norms[d, 0]
             for k in range(bounds[d], bounds[d + 1]):  # the chunks' share grows with the crossing pairs
-                rec_cols, rec_vals = recs[inv[k]][:2]
+                row = slice(T.indptr[inv[k]], T.indptr[inv[k] + 1])
+                rec_cols, rec_vals = T.indices[row], T.data[row]
                 values[k] += rec_vals[rec_cols == c].sum() * w * cross[n] / uses[key_inv[n]] / inside[n]
         value = W[rows[pair_doc], col] * (inside + cross) / norms[pair_doc, 0] / uses[key_inv]
         start = bounds[pair_doc]

@@ -403,15 +403,20 @@ def _direct_scorer(pipeline):
     intercept = getattr(linear, "intercept_", None)
     if coef is None or intercept is None or len(linear.classes_) != len(final.classes_):
         return None
-    coef_t = np.ascontiguousarray(np.asarray(coef).T)
     intercept = np.asarray(intercept, dtype=np.float64)
-    binary = coef_t.shape[1] == 1
+    binary = np.asarray(coef).shape[0] == 1
+    linear_part = _linear_scorer(transforms[-1], np.asarray(coef)) if transforms else None
+    if linear_part is None:
+        coef_t = np.ascontiguousarray(np.asarray(coef).T)
+        linear_part = lambda X: np.asarray(X @ coef_t)  # noqa: E731
+    else:
+        transforms = transforms[:-1]
 
     def score(texts):
         X = texts
         for step in transforms:
             X = step.transform(X)
-        decision = np.asarray(X @ coef_t) + intercept
+        decision = linear_part(X) + intercept
         if not binary:
             return softmax(decision, copy=False)
         decision = decision.ravel()
@@ -419,3 +424,36 @@ def _direct_scorer(pipeline):
         return np.column_stack([1.0 - positive, positive])
 
     return score
+
+
+def _linear_scorer(step, coef: np.ndarray):
+    """``X -> step.transform(X) @ coef.T`` computed without the transformed matrix when ``step`` allows it, or None.
+
+    :class:`~classifier.features.CommentFeatures` scores its blocks before
+    normalising them; a FeatureUnion sums its parts' scores over their columns.
+    """
+    from sklearn.pipeline import FeatureUnion
+
+    from classifier.features import CommentFeatures
+
+    if isinstance(step, CommentFeatures):
+        return step.linear_scorer(coef)
+    if not isinstance(step, FeatureUnion) or step.transformer_weights:
+        return None
+    parts, start = [], 0
+    for _, part in step.transformer_list:
+        if part in (None, "drop"):
+            continue
+        width = getattr(part, "n_features_out_", None)
+        if width is None:
+            return None
+        weights = coef[:, start : start + width]
+        scorer = _linear_scorer(part, weights)
+        if scorer is None:
+            weights_t = np.ascontiguousarray(weights.T)
+            scorer = lambda X, part=part, w=weights_t: np.asarray(part.transform(X) @ w)  # noqa: E731
+        parts.append(scorer)
+        start += width
+    if start != coef.shape[1]:
+        return None
+    return lambda X: sum(scorer(X) for scorer in parts)

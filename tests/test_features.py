@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -14,6 +15,8 @@ from sklearn.model_selection import GridSearchCV
 from classifier.features import (
     STYLE_NAMES,
     CommentFeatures,
+    chunk_tokens,
+    chunks_tokens,
     normalize_chunk,
     tokenize_texts,
 )
@@ -139,6 +142,81 @@ def test_pipeline_clones_and_grid_searches(corpus):
     assert grid.predict_proba(["Merci pour votre travail"]).shape == (1, 2)
 
 
+def _chunk_record_one_by_one(vec: CommentFeatures, chunk: str) -> tuple[dict[int, float], list[float], int, int]:
+    """The definition of one chunk's cached record, the slow and obvious way (the test oracle).
+
+    (tf-idf value per text column, lexicon counts then style counts, first and last token id).
+    """
+    tokens = chunk_tokens(chunk)
+    n_word = vec.blocks_["char"][0]
+    counts: dict[int, float] = {}
+    lexicon = [0.0] * len(vec.lexicon_categories_)
+    lo, hi = vec.char_ngram_range
+    for token in tokens:
+        keys = [vec.word_vocabulary_.get(token)]
+        padded = f" {token} "
+        grams = [padded[i : i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)]
+        keys += [n_word + vec.char_vocabulary_[g] if g in vec.char_vocabulary_ else None for g in grams]
+        for col in vec.lexicon_words_.get(token, ()):
+            lexicon[col] += 1.0
+        for key in keys:
+            if key is not None:
+                counts[key] = counts.get(key, 0.0) + 1.0
+    for a, b in zip(tokens, tokens[1:]):
+        col = vec.word_vocabulary_.get(f"{a} {b}")
+        if col is not None:
+            counts[col] = counts.get(col, 0.0) + 1.0
+    style = [
+        sum(ch.isupper() for ch in chunk),
+        sum(ch.isalpha() for ch in chunk),
+        chunk.count("!"),
+        chunk.count("?"),
+        len(re.findall(r"(?<=[!?])[!?]", chunk)),
+        len(re.findall(r"([^\W\d_])\1\1", chunk)),
+        len(chunk) + 1,
+    ]
+    values = {col: count * vec.idf_[col] for col, count in counts.items()}
+    first = vec.tokens_.get(tokens[0], -1) if tokens else -2
+    last = vec.tokens_.get(tokens[-1], -1) if tokens else -2
+    return values, lexicon + [float(x) for x in style], first, last
+
+
+def _records(vec: CommentFeatures, chunks: list[str]) -> list[tuple]:
+    """The batched analysis of ``chunks`` as one (columns, tf-idf values, dense, first, last) tuple per chunk."""
+    rows = vec._analyse_chunks(chunks)
+    out = []
+    for i in range(len(chunks)):
+        at = slice(rows.ptr[i], rows.ptr[i + 1])
+        cols = rows.indices[at].astype(np.int64)
+        out.append((cols, rows.counts[at] * vec.idf_[cols], rows.dense[i], int(rows.first[i]), int(rows.last[i])))
+    return out
+
+
+TRICKY_CHUNKS = [
+    "", "!!!", "?!?!", "C0NNNNARD!!!", "s.a.l.o.p.e", "p*tain", "Éléphant", "ΣΑΣ", "ﬁnance", "x²", "½",
+    "aaaaaaa", "Aaaa", "l'article,", "T'es", "__init__", "\ud800", "😡😡😡", "COP28", "3ème", "a\u0301b",
+    "ǅemal", "İstanbul", "straße", "https://exemple.fr/a?b=c", "#Macron", "@abruti", "c'est-à-dire",
+]  # fmt: skip
+
+
+def test_batched_chunk_analysis_equals_the_one_chunk_definition(fitted, corpus):
+    chunks = list(dict.fromkeys(c for t in corpus.text.tolist() for c in t.split())) + TRICKY_CHUNKS
+    records = _records(fitted, chunks)
+    assert len(records) == len(chunks)
+    for chunk, (cols, vals, dense, first, last) in zip(chunks, records):
+        ref_values, ref_dense, ref_first, ref_last = _chunk_record_one_by_one(fitted, chunk)
+        assert dict(zip(cols.tolist(), vals.tolist())) == pytest.approx(ref_values, rel=1e-12), chunk
+        assert dense.tolist() == ref_dense, chunk
+        assert (first, last) == (ref_first, ref_last), chunk
+
+
+def test_chunks_fold_together_as_they_fold_alone(shared_data):
+    texts = pd.read_csv(shared_data / "fr_toxic_toxifrench.csv", keep_default_na=False).text.tolist()[:3000]
+    chunks = list(dict.fromkeys(c for t in texts for c in t.split())) + TRICKY_CHUNKS
+    assert chunks_tokens(chunks) == [chunk_tokens(c) for c in chunks]
+    assert chunks_tokens(["a\nb", "C0NNARD"]) == [["a", "b"], ["connard"]]  # a newline inside a chunk
+
+
 def _contributions_one_text(vec: CommentFeatures, text: str, weights: np.ndarray):
     """The definition of chunk contributions, for one text, the slow and obvious way (the test oracle).
 
@@ -150,7 +228,7 @@ def _contributions_one_text(vec: CommentFeatures, text: str, weights: np.ndarray
     chunks = text.split()
     x = vec.transform([text]).toarray()[0]
     contrib = x * weights
-    records = [vec._analyse_chunk(c) for c in chunks]
+    records = _records(vec, chunks)
     total = np.zeros(vec.n_features_out_)
     for cols, vals, *_ in records:
         total[cols] += vals
