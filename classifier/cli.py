@@ -310,6 +310,13 @@ def score(
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="Comments scored per model call (bounds memory).")
     ] = 2000,
+    with_sentiment: Annotated[
+        bool, typer.Option("--sentiment/--no-sentiment", help="Add the sentiment (--no-sentiment: faster, fields empty).")
+    ] = True,
+    with_reasons: Annotated[
+        bool,
+        typer.Option("--reasons/--no-reasons", help="Explain flagged comments (--no-reasons: faster, only the shouting rule)."),
+    ] = True,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
 
@@ -350,6 +357,8 @@ def score(
         "config": str(config) if config else None,
         "review": review_threshold,
         "reject": reject_threshold,
+        "sentiment": with_sentiment,
+        "reasons": with_reasons,
     }
     rows = batch.iter_rows(paths or [], text or [], text_column, report)
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)

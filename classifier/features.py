@@ -31,7 +31,7 @@ import math
 import re
 import threading
 import unicodedata
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -39,20 +39,26 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from classifier.text import DOC_SEP as _SEP
+from classifier.text import split_batch
+
 # --------------------------------------------------------------------------- normalisation
 
-#: letters separated by dots, dashes, stars or underscores: "s.a.l.o.p.e", "c-o-n"
-_SPELLED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][.\-*_]){2,}[^\W\d_](?![^\W\d_])")
+# Each pattern starts with the character it is about, its context checked by look-behinds
+# after it: the regular-expression engine then skips ahead to candidates (10x faster on a batch).
+#: letters separated by dots, dashes, stars or underscores: "s.a.l.o.p.e", "c-o-n" (the first letter stays)
+_SPELLED = re.compile(r"[.\-*_](?<=(?<![^\W\d_])[^\W\d_].)(?:[^\W\d_][.\-*_])+[^\W\d_](?![^\W\d_])")
 _SPELLED_SEP = re.compile(r"[.\-*_]")
 #: a star inside a word stands for a hidden letter: "p*tain", "enc*le"
-_INNER_STAR = re.compile(r"(?<=[^\W\d_])\*+(?=[^\W\d_])")
+_INNER_STAR = re.compile(r"\*(?<=[^\W\d_]\*)\**(?=[^\W\d_])")
 #: leetspeak digit or symbol right after a letter, not followed by a digit: "c0nnard", "encul3", "s@lope"
-_LEET = re.compile(r"(?<=[^\W\d_])[01345@$](?![0-9])")
+_LEET = re.compile(r"[01345@$](?<=[^\W\d_].)(?![0-9])")
 _LEET_MAP = str.maketrans("01345@$", "oieasas")
 #: three or more times the same character -> two ("connnnard" -> "connard")
 _ELONGATION = re.compile(r"(\w)\1{2,}")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _WORD = re.compile(r"[^\W_]+")
+_WORD_OR_LINE = re.compile(r"[^\W_]+|\n")
 
 
 def normalize_chunk(chunk: str) -> str:
@@ -83,10 +89,22 @@ def chunks_tokens(chunks: list[str]) -> list[list[str]]:
     newline, or crosses a non-letter, so each chunk folds as it would alone.
     A chunk that holds a newline itself is folded on its own.
     """
+    flat, per_chunk = _fold_tokens(chunks)
+    it = iter(flat)
+    return [list(islice(it, n)) for n in per_chunk.tolist()]
+
+
+def _fold_tokens(chunks: list[str]) -> tuple[list[str], np.ndarray]:
+    """The tokens of all the chunks back to back, and how many each chunk has (see :func:`chunks_tokens`)."""
     if any("\n" in c for c in chunks):
-        return [chunk_tokens(c) for c in chunks]
-    parts = normalize_chunk("\n".join(chunks)).split("\n") if chunks else []
-    return [_WORD.findall(part) for part in parts]
+        tokens = [chunk_tokens(c) for c in chunks]
+        return list(chain.from_iterable(tokens)), np.fromiter(map(len, tokens), dtype=np.int64, count=len(chunks))
+    if not chunks:
+        return [], np.zeros(0, np.int64)
+    found = _WORD_OR_LINE.findall(normalize_chunk("\n".join(chunks)))
+    breaks = np.flatnonzero(np.fromiter(map("\n".__eq__, found), dtype=bool, count=len(found)))
+    per_chunk = np.diff(np.concatenate([[-1], breaks, [len(found)]])) - 1
+    return [t for t in found if t != "\n"], per_chunk
 
 
 def tokenize_texts(texts: list[str]) -> list[list[str]]:
@@ -165,8 +183,7 @@ def _style_features(counts: np.ndarray, scale: float) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the transformer
 
-_SEP = "\ue000"  # private-use character: a chunk of its own between the documents of a batch
-_MEMOS = ("_cache", "_grams")  # scoring-time memos: never pickled, dropped by fit
+_MEMOS = ("_cache", "_grams", "_blocks")  # scoring-time memos: never pickled, dropped by fit
 
 
 class _ChunkRows(NamedTuple):
@@ -457,9 +474,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         tokens' character n-grams looked up in one pass, word pairs by key search.
         """
         m = len(chunks)
-        tokens = chunks_tokens(chunks)
-        per_chunk = np.fromiter(map(len, tokens), dtype=np.int64, count=m)
-        flat = list(chain.from_iterable(tokens))
+        flat, per_chunk = _fold_tokens(chunks)
         distinct = list(dict.fromkeys(flat))
         n_tok = len(distinct)
         local = dict(zip(distinct, range(n_tok)))
@@ -512,12 +527,17 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         if len(ids) and ids.min() < 0:
             with cache.lock:
                 missing = set(flat).difference(cache.ids)
-                if len(cache.ids) + len(missing) > int(self.cache_size):
-                    cache = self.__dict__["_cache"] = _ChunkCache(self._n_dense())  # bounded: start afresh
+                reset = len(cache.ids) + len(missing) > int(self.cache_size)
+                if reset:  # bounded: start afresh
+                    cache = self.__dict__["_cache"] = _ChunkCache(self._n_dense())
                     missing = set(flat).difference(cache.ids)
-                missing = sorted(missing)
+                missing = list(missing)
                 cache.ids.update(zip(missing, cache.append(self._analyse_chunks(missing))))
-            ids = np.fromiter(map(cache.ids.get, flat), dtype=np.int64, count=len(flat))
+            if reset:
+                ids = np.fromiter(map(cache.ids.get, flat), dtype=np.int64, count=len(flat))
+            else:  # only the chunks that were missing
+                at = np.flatnonzero(ids < 0).tolist()
+                ids[at] = [cache.ids[flat[i]] for i in at]
         return ids, cache.rows
 
     def _gather(self, rows: _ChunkRows, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -541,30 +561,26 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         local[uniq] = np.arange(len(uniq))
         return uniq, local[ids]
 
-    def _matrix(self, texts: list[str]) -> sp.csr_matrix:
-        """TF-IDF (before normalisation) and the dense columns of a batch, as one sparse product.
+    def _parts(self, texts: list[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The n-gram TF-IDF (before normalisation) of a batch, as one sparse product, and its dense columns.
 
-        (documents x rows) @ (rows x columns), where the rows are the batch's
-        distinct chunks, one row per word pair found across chunks, and one row
-        per document holding its dense (lexicon and style) columns.
+        (documents x rows) @ (rows x n-gram columns), where the rows are the
+        batch's distinct chunks and one row per word pair found across chunks;
+        the dense (lexicon and style) columns come from the chunks' summed counts.
         """
-        n_docs = len(texts)
-        n_text, n_out = self.blocks_["lexicon"][0], self.n_features_out_
+        n_docs, n_text = len(texts), self.blocks_["lexicon"][0]
         if not n_docs:
-            return sp.csr_matrix((0, n_out))
-        flat = f" {_SEP} ".join(texts).split()
-        if flat.count(_SEP) != n_docs - 1:  # a text held the separator itself: neutralise it
-            flat = f" {_SEP} ".join(t.replace(_SEP, " ") for t in texts).split()
+            return sp.csr_matrix((0, n_text)), np.zeros((0, self.n_features_out_ - n_text))
+        flat = split_batch(texts)
         ids, rows = self._chunk_ids(flat)
         is_sep = ids == 0
         per_doc = np.diff(np.concatenate([[-1], np.flatnonzero(is_sep), [len(ids)]])) - 1
         uniq, inv = self._distinct(ids[~is_sep], len(rows.first))
         n_local = len(uniq)
         c_indptr, c_indices, c_data = self._gather(rows, uniq)
-        dense = rows.dense[uniq]
         chunk_indptr = np.concatenate([[0], np.cumsum(per_doc)])
         D = sp.csr_matrix((np.ones(len(inv)), inv, chunk_indptr), shape=(n_docs, n_local))
-        extras = self._dense_features(D @ dense)
+        extras = self._dense_features(D @ rows.dense[uniq])
 
         # word pairs across chunks: consecutive chunks with tokens, in the same document
         pair_cols, pair_doc, pair_row = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -575,41 +591,50 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
             a, _, found = self._chunk_pairs(first, last, doc_of)
             pair_cols, pair_row = np.unique(found, return_inverse=True)
             pair_doc = doc_of[a]
-        # each document's row: its chunks, then its word pairs, then its own dense row
         n_pairs = len(pair_cols)
-        pairs_per_doc = np.bincount(pair_doc, minlength=n_docs)
-        indptr = np.concatenate([[0], np.cumsum(per_doc + pairs_per_doc + 1)])
-        rows = np.empty(indptr[-1], dtype=np.int64)
-        chunk_rank = np.arange(len(inv)) - np.repeat(chunk_indptr[:-1], per_doc)
-        rows[np.repeat(indptr[:-1], per_doc) + chunk_rank] = inv
-        if n_pairs:
+        if n_pairs:  # each document's row: its chunks, then its word pairs
+            pairs_per_doc = np.bincount(pair_doc, minlength=n_docs)
+            indptr = np.concatenate([[0], np.cumsum(per_doc + pairs_per_doc)])
+            columns = np.empty(indptr[-1], dtype=np.int64)
+            chunk_rank = np.arange(len(inv)) - np.repeat(chunk_indptr[:-1], per_doc)
+            columns[np.repeat(indptr[:-1], per_doc) + chunk_rank] = inv
             pair_start = np.concatenate([[0], np.cumsum(pairs_per_doc)])[:-1]
-            rows[indptr[pair_doc] + per_doc[pair_doc] + np.arange(len(pair_doc)) - pair_start[pair_doc]] = n_local + pair_row
-        rows[indptr[1:] - 1] = n_local + n_pairs + np.arange(n_docs)
-        D = sp.csr_matrix((np.ones(len(rows)), rows, indptr), shape=(n_docs, n_local + n_pairs + n_docs))
+            columns[indptr[pair_doc] + per_doc[pair_doc] + np.arange(len(pair_doc)) - pair_start[pair_doc]] = n_local + pair_row
+            D = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(n_docs, n_local + n_pairs))
+        nnz = c_indptr[-1]
+        T = sp.csr_matrix(
+            (np.concatenate([c_data, self.word_idf_[pair_cols]]), np.concatenate([c_indices, pair_cols]),
+             np.concatenate([c_indptr, nnz + np.arange(1, n_pairs + 1)])),
+            shape=(n_local + n_pairs, n_text),
+        )  # fmt: skip
+        return D @ T, extras
 
-        k, nnz = n_out - n_text, c_indptr[-1]
-        t_indptr = np.concatenate([c_indptr, nnz + np.arange(1, n_pairs + 1), nnz + n_pairs + k * np.arange(1, n_docs + 1)])
-        t_indices = np.concatenate([c_indices, pair_cols, np.tile(np.arange(n_text, n_out), n_docs)])
-        t_data = np.concatenate([c_data, self.word_idf_[pair_cols], extras.ravel()])
-        T = sp.csr_matrix((t_data, t_indices, t_indptr), shape=(n_local + n_pairs + n_docs, n_out))
-        return D @ T
+    def _matrix(self, texts: list[str]) -> sp.csr_matrix:
+        """All the columns of a batch, the n-gram blocks not yet normalised."""
+        X, extras = self._parts(texts)
+        return sp.hstack([X, sp.csr_matrix(extras)], format="csr")
 
-    def _normalise(self, X: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
-        """L2-normalise the word block and the char block of every row, separately (dense columns untouched).
-
-        Returns X (normalised in place) and the (documents x [word, char]) norms it was divided by.
-        """
-        n_docs = X.shape[0]
-        word_end, text_end = self.blocks_["char"]
-        row = np.repeat(np.arange(n_docs), np.diff(X.indptr))
-        key = row * 3 + (X.indices >= word_end) + (X.indices >= text_end)
-        norms = np.bincount(key, weights=X.data * X.data, minlength=3 * n_docs).reshape(n_docs, 3)
-        norms = np.sqrt(norms)
-        norms[:, 2] = 1.0
+    def _block_norms(self, X: sp.csr_matrix) -> np.ndarray:
+        """The (documents x [word, char]) L2 norms of the rows' two n-gram blocks (1 where a block is empty)."""
+        blocks = self.__dict__.get("_blocks")
+        if blocks is None:  # a column -> block indicator, kept with the scoring memos
+            word_end, text_end = self.blocks_["char"]
+            blocks = np.zeros((self.n_features_out_, 2))
+            blocks[:word_end, 0] = blocks[word_end:text_end, 1] = 1.0
+            blocks = self.__dict__.setdefault("_blocks", blocks)
+        squares = sp.csr_matrix((X.data * X.data, X.indices, X.indptr), shape=X.shape)
+        norms = np.sqrt(squares @ blocks[: X.shape[1]])
         norms[norms == 0] = 1.0
-        X.data /= norms.ravel()[key]
-        return X, norms[:, :2]
+        return norms
+
+    def _normalise(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """L2-normalise the word block and the char block of every row, separately (dense columns untouched)."""
+        word_end, text_end = self.blocks_["char"]
+        norms = self._block_norms(X)
+        scale = np.column_stack([1.0 / norms, np.ones(len(norms))])
+        row = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        X.data *= scale[row, (X.indices >= word_end).astype(np.int64) + (X.indices >= text_end)]
+        return X
 
     def _dense_features(self, dense_docs: np.ndarray) -> np.ndarray:
         n_lex = len(self.lexicon_categories_)
@@ -634,7 +659,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "idf_")
-        return self._normalise(self._matrix(_as_list(X)))[0]
+        return self._normalise(self._matrix(_as_list(X)))
 
     def linear_scorer(self, weights):
         """A function ``texts -> self.transform(texts) @ weights.T``, for a linear model's ``weights``.
@@ -646,22 +671,19 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "idf_")
         W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-        k, n_out = W.shape
+        k = W.shape[0]
         word_end, text_end = self.blocks_["char"]
-        split = np.zeros((n_out, 3 * k))  # [word block weights | char block weights | dense weights]
+        split = np.zeros((text_end, 2 * k))  # [word block weights | char block weights]
         split[:word_end, :k] = W[:, :word_end].T
-        split[word_end:text_end, k : 2 * k] = W[:, word_end:text_end].T
-        split[text_end:, 2 * k :] = W[:, text_end:].T
-        blocks = np.zeros((n_out, 2))
-        blocks[:word_end, 0] = blocks[word_end:text_end, 1] = 1.0
+        split[word_end:, k:] = W[:, word_end:text_end].T
+
+        dense_weights = np.ascontiguousarray(W[:, text_end:].T)
 
         def score(texts) -> np.ndarray:
-            X = self._matrix(_as_list(texts))
-            squares = sp.csr_matrix((X.data * X.data, X.indices, X.indptr), shape=X.shape)
-            norms = np.sqrt(squares @ blocks)
-            norms[norms == 0] = 1.0
+            X, extras = self._parts(_as_list(texts))
+            norms = self._block_norms(X)
             raw = X @ split
-            return raw[:, :k] / norms[:, :1] + raw[:, k : 2 * k] / norms[:, 1:] + raw[:, 2 * k :]
+            return raw[:, :k] / norms[:, :1] + raw[:, k : 2 * k] / norms[:, 1:] + extras @ dense_weights
 
         return score
 
@@ -700,7 +722,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         n_docs = len(texts)
         W = np.atleast_2d(np.asarray(weights, dtype=np.float64))
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        X, norms = self._normalise(self._matrix(texts))
+        X, extras = self._parts(texts)
+        norms = self._block_norms(X)
         n_word, n_text = self.blocks_["char"]
         lex0, lex1 = self.blocks_["lexicon"]
 
@@ -730,7 +753,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         if n_lex:
             dense = cached.dense[uniq, :n_lex]  # (a chunk that is the batch separator itself has the empty row 0)
             lex_total = np.asarray(D @ dense)
-            lex_contrib = X[:, lex0:lex1].toarray() * W[rows, lex0:lex1]
+            lex_contrib = extras[:, :n_lex] * W[rows, lex0:lex1]
             lex_share = np.divide(lex_contrib, lex_total, out=np.zeros_like(lex_contrib), where=lex_total > 0)
             values += (lex_share[doc_of] * dense[inv]).sum(axis=1)
         if not self.pair_keys_.size:

@@ -7,9 +7,11 @@ One place for each rule: the hygiene applied to every incoming text
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
+from itertools import repeat
 
 # --------------------------------------------------------------------------- hygiene
 
@@ -20,12 +22,27 @@ _MOJIBAKE_HINT = re.compile(r"[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u
 
 
 def fix_mojibake(text: str) -> str:
-    """Repair double-encoded UTF-8 ("Ã©" -> "é") and leave clean text alone."""
+    """Repair double-encoded UTF-8 ("Ã©" -> "é") and leave clean text alone.
+
+    Only ftfy's encoding repair (with its HTML-entity and terminal-escape
+    steps): NFC, line breaks and control characters are :func:`clean_text`'s
+    job, and the features fold ligatures and full-width forms themselves.
+    """
     if not ("Ã" in text or "Â" in text or "â" in text) or not _MOJIBAKE_HINT.search(text):
         return text
     import ftfy  # lazy: only texts that look broken pay for it
 
-    return ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
+    return ftfy.fix_text(text, _ftfy_config())
+
+
+@functools.cache
+def _ftfy_config():
+    import ftfy
+
+    return ftfy.TextFixerConfig(
+        fix_latin_ligatures=False, fix_character_width=False, uncurl_quotes=False, fix_line_breaks=False,
+        fix_surrogates=False, remove_control_chars=False, normalization=None,
+    )  # fmt: skip
 
 
 def clean_text(text: str) -> str:
@@ -48,6 +65,24 @@ def clean_text(text: str) -> str:
         if joined:
             paragraphs.append(joined)
     return "\n\n".join(paragraphs)
+
+
+# --------------------------------------------------------------------------- batches
+
+#: A private-use character put between the documents of a batch: a token of its own.
+DOC_SEP = "\ue000"
+
+
+def split_batch(texts: list[str]) -> list[str]:
+    """The whitespace-delimited tokens of all the texts, with a :data:`DOC_SEP` token between documents.
+
+    One split for the whole batch (much faster than one per text); a text
+    holding the separator itself has it replaced by a space.
+    """
+    flat = f" {DOC_SEP} ".join(texts).split()
+    if flat.count(DOC_SEP) != len(texts) - 1:
+        flat = f" {DOC_SEP} ".join(t.replace(DOC_SEP, " ") for t in texts).split()
+    return flat
 
 
 # --------------------------------------------------------------------------- shouting
@@ -85,43 +120,78 @@ def _strip_signature(text: str) -> str:
     return text
 
 
-def _counted_words(text: str) -> list[str]:
-    """The words of at least two letters that count for shouting, in order.
+def _token_words(token: str) -> list[str]:
+    """The words of at least two letters of one whitespace-delimited token that count for shouting.
 
-    Token by token (every rule below stays inside a whitespace-delimited token), with
-    the regexes only for the tokens that need them: the scorer runs this per comment.
+    Every rule stays inside a token, so a text's counts are the sum of its
+    tokens' counts (memoised: comment vocabularies are Zipfian).
     """
+    if token.isalpha():  # letters only: one word, nothing to remove
+        return [token] if len(token) >= 2 else []
+    pieces: Iterable[str] = (token,)
+    if "@" in token or "#" in token or "://" in token or "www." in token.lower():
+        pieces = _HANDLE.sub(" ", _URL.sub(" ", token)).split()  # URLs, e-mails, @mentions, #tags
     words = []
-    for token in _strip_signature(text).split():
-        if token.isalpha():  # letters only: one word, nothing to remove
-            if len(token) >= 2:
-                words.append(token)
-            continue
-        pieces: Iterable[str] = (token,)
-        if "@" in token or "#" in token or "://" in token or "www." in token.lower():
-            pieces = _HANDLE.sub(" ", _URL.sub(" ", token)).split()  # URLs, e-mails, @mentions, #tags
-        for piece in pieces:
-            if not _DIGIT.search(piece):  # numbers, COP28, G7, 3eme
-                words.extend(w for w in _WORD.findall(piece) if len(w) >= 2)  # single letters: elisions, initials
+    for piece in pieces:
+        if not _DIGIT.search(piece):  # numbers, COP28, G7, 3eme
+            words.extend(w for w in _WORD.findall(piece) if len(w) >= 2)  # single letters: elisions, initials
     return words
 
 
-def _ratio(words: list[str]) -> tuple[float, int]:
-    letters = sum(len(w) for w in words)
-    if not letters:
-        return 0.0, 0
-    upper = sum(map(str.isupper, "".join(words)))
-    return upper / letters, letters
+_FIELD = 15  # bits per count: four counts of a token packed in one int64 (a token counts at most 32,767 letters)
+_FULL = (1 << _FIELD) - 1
+_SEPARATOR = -2  # the packed value of DOC_SEP
+_TOKEN_COUNTS: dict[str, int] = {}
 
 
-def _measure(text: str) -> tuple[float, int]:
-    if not any(map(str.isupper, text)):  # no capital at all: ratio 0 (the common case, decided fast)
-        return 0.0, 0
-    words = _counted_words(text)
-    ratio, letters = _ratio([w for w in words if not (w.isupper() and len(w) <= 5)])
-    if letters < SHOUTING_MIN_LETTERS:
-        ratio, letters = _ratio([w for w in words if w.upper() not in KNOWN_ACRONYMS])
-    return ratio, letters
+def _token_counts(token: str) -> int:
+    """Letters and capitals of the token's words that are not short all-capital words (acronyms), then
+    letters and capitals of its words that are not well-known acronyms: four counts packed in one int."""
+    if token == DOC_SEP:
+        return _SEPARATOR
+    if token.isalpha() and token.islower():  # the common case: one lower-case word, no capital to count
+        n = len(token) if len(token) >= 2 else 0
+        counts: tuple[int, ...] = (n, 0, 0 if token.upper() in KNOWN_ACRONYMS else n, 0)
+    else:
+        words = _token_words(token)
+        plain = "".join(w for w in words if not (w.isupper() and len(w) <= 5))
+        known = "".join(w for w in words if w.upper() not in KNOWN_ACRONYMS)
+        counts = (len(plain), sum(map(str.isupper, plain)), len(known), sum(map(str.isupper, known)))
+    packed = sum(min(n, _FULL) << (_FIELD * i) for i, n in enumerate(counts))
+    if len(_TOKEN_COUNTS) > 500_000:  # bounded memory; the frequent tokens come back fast
+        _TOKEN_COUNTS.clear()
+    _TOKEN_COUNTS[token] = packed
+    return packed
+
+
+def shouting_scores(texts: list[str]) -> list[tuple[bool, float]]:
+    """``(is_shouting(text), caps_ratio(text))`` of each text: one split of the batch and a few array operations.
+
+    Every rule of :func:`caps_ratio` stays inside a whitespace-delimited token,
+    so a text's counts are the sums of its tokens' counts, memoised per token
+    (comment vocabularies are Zipfian).
+    """
+    import numpy as np
+
+    if not texts:
+        return []
+    flat = split_batch([_strip_signature(t) for t in texts])
+    packed = np.fromiter(map(_TOKEN_COUNTS.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+    missing = np.flatnonzero(packed == -1).tolist()
+    if missing:
+        fresh = {t: _token_counts(t) for t in {flat[i] for i in missing}}
+        packed[missing] = [fresh[flat[i]] for i in missing]
+    is_sep = packed == _SEPARATOR
+    doc, keep = np.cumsum(is_sep)[~is_sep], packed[~is_sep]
+    plain, plain_upper, known, known_upper = (
+        np.bincount(doc, (keep >> (_FIELD * i)) & _FULL, minlength=len(texts)) for i in range(4)
+    )
+    fallback = plain < SHOUTING_MIN_LETTERS  # too few letters besides acronyms: count them, but the known ones
+    letters = np.where(fallback, known, plain)
+    upper = np.where(fallback, known_upper, plain_upper)
+    ratio = np.divide(upper, letters, out=np.zeros(len(texts)), where=letters > 0)
+    shouting = (letters >= SHOUTING_MIN_LETTERS) & (ratio >= SHOUTING_MIN_RATIO)
+    return list(zip(shouting.tolist(), ratio.tolist()))
 
 
 def caps_ratio(text: str) -> float:
@@ -134,15 +204,9 @@ def caps_ratio(text: str) -> float:
     to judge by. A short text made only of such words falls back to counting
     them, except for the well-known acronyms in :data:`KNOWN_ACRONYMS`.
     """
-    return _measure(text)[0]
+    return shouting_scores([text])[0][1]
 
 
 def is_shouting(text: str) -> bool:
     """True when most counted letters are capitals over enough letters (see :func:`caps_ratio`)."""
-    return shouting_score(text)[0]
-
-
-def shouting_score(text: str) -> tuple[bool, float]:
-    """``(is_shouting(text), caps_ratio(text))`` measured once, for scoring many texts."""
-    ratio, letters = _measure(text)
-    return letters >= SHOUTING_MIN_LETTERS and ratio >= SHOUTING_MIN_RATIO, ratio
+    return shouting_scores([text])[0][0]
