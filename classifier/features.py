@@ -16,13 +16,19 @@ Why one transformer rather than a FeatureUnion: throughput. A comment is
 split on whitespace into chunks; everything above is additive over chunks, so
 each distinct chunk is analysed once and cached (comment vocabularies are
 Zipfian), and a batch becomes one sparse product (documents x chunks) @
-(chunks x features), plus vectorised TF-IDF weighting and a numpy assembly of
-the style columns. Per-comment Python work is a few C-level calls.
+(chunks x features). The chunks a batch brings that are not cached yet are
+analysed together too: folded by one pass of each regular expression over the
+chunks joined by newlines, their character n-grams looked up as exact integer
+keys with one sorted search (:class:`_GramKeys`), their style counted over
+their code points. Per-comment Python work is a few C-level calls, and a
+linear model can score the raw blocks before dividing by their norms
+(:meth:`CommentFeatures.linear_scorer`).
 
-The cache is a scoring-time memo: bounded, shared safely between threads,
-and never pickled. The estimator follows scikit-learn conventions (only
-parameters in ``__init__``, learned state ending in ``_``), so the model is
-one Pipeline that clones, grid-searches and pickles.
+The cache is a scoring-time memo in growing arrays (no Python object per
+chunk): bounded, shared safely between threads, and never pickled. The
+estimator follows scikit-learn conventions (only parameters in ``__init__``,
+learned state ending in ``_``), so the model is one Pipeline that clones,
+grid-searches and pickles.
 """
 
 from __future__ import annotations
@@ -192,7 +198,7 @@ class _ChunkRows(NamedTuple):
     ptr: np.ndarray  # row i's columns and counts are indices/counts[ptr[i]:ptr[i + 1]]
     indices: np.ndarray  # text columns (word and char blocks)
     counts: np.ndarray  # raw counts (the tf-idf value is count x idf)
-    dense: np.ndarray  # lexicon category counts, then style counts
+    dense: np.ndarray  # lexicon category counts, then style counts (whole numbers: float32 holds them exactly)
     first: np.ndarray  # first token's id in ``tokens_`` (-1: outside, -2: the chunk has no token)
     last: np.ndarray
 
@@ -211,21 +217,15 @@ class _ChunkCache:
         self.n, self.nnz = 1, 0
         self.rows = _ChunkRows(
             np.zeros(1025, np.int64), np.zeros(1 << 14, np.int32), np.zeros(1 << 14, np.float32),
-            np.zeros((1024, n_dense)), np.full(1024, -2, np.int64), np.full(1024, -2, np.int64),
+            np.zeros((1024, n_dense), np.float32), np.full(1024, -2, np.int64), np.full(1024, -2, np.int64),
         )  # fmt: skip
 
     def append(self, new: _ChunkRows) -> range:
         """Store the rows of ``new`` and return their ids (the caller publishes them)."""
         m, nnz = len(new.first), len(new.indices)
-        rows = self.rows
-        if self.n + m > len(rows.first) or self.nnz + nnz > len(rows.indices):
-            grow = lambda a, size: np.concatenate([a, np.zeros((size,) + a.shape[1:], a.dtype)])  # noqa: E731
-            extra, extra_nnz = max(m, self.n), max(nnz, self.nnz)
-            rows = self.rows = _ChunkRows(
-                grow(rows.ptr, extra), grow(rows.indices, extra_nnz), grow(rows.counts, extra_nnz),
-                grow(rows.dense, extra), grow(rows.first, extra), grow(rows.last, extra),
-            )  # fmt: skip
         n, at = self.n, self.nnz
+        sizes = (n + m + 1, at + nnz, at + nnz, n + m, n + m, n + m)
+        rows = self.rows = _ChunkRows(*(_with_room(a, size) for a, size in zip(self.rows, sizes)))
         rows.ptr[n + 1 : n + m + 1] = at + new.ptr[1:]
         rows.indices[at : at + nnz] = new.indices
         rows.counts[at : at + nnz] = new.counts
@@ -234,6 +234,15 @@ class _ChunkCache:
         rows.last[n : n + m] = new.last
         self.n, self.nnz = n + m, at + nnz
         return range(n, n + m)
+
+
+def _with_room(array: np.ndarray, size: int) -> np.ndarray:
+    """``array``, or a copy half as large again (at least ``size`` rows) when it holds fewer than ``size``."""
+    if size <= len(array):
+        return array
+    grown = np.zeros((max(size, len(array) * 3 // 2),) + array.shape[1:], array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 class _GramKeys:
@@ -456,6 +465,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
                         "style": (n_word + n_char + n_lex, n_word + n_char + n_lex + len(STYLE_NAMES))}  # fmt: skip
         self.n_features_out_ = self.blocks_["style"][1]
         self.idf_ = np.concatenate([self.word_idf_, self.char_idf_])
+        self._gram_keys()  # an alphabet too large for exact 64-bit keys fails here, not when scoring
         return self
 
     @staticmethod

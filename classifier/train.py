@@ -64,7 +64,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "shipped": {
         "task": "hostile",
         "name": "hostile-fr",
-        "version": "1.1.0",
+        "version": "1.1.1",
         "out": "models/hostile-fr",
         "files": [
             "fr_hostile_superset.csv",

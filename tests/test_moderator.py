@@ -201,3 +201,18 @@ def test_bad_configs_are_usage_errors_with_a_clear_message(tmp_path, content):
         pol.make_policy({"review": 0.3, "reject": 0.7}, config)
     assert info.value.exit_code == EXIT_USAGE
     assert "\n" not in str(info.value)
+
+
+def test_the_gate_only_moderator_decides_alike_without_sentiment_or_ngram_reasons(mod):
+    gate = Moderator.load(sentiment=False, reasons=False)
+    df = pd.read_csv(DATA / "eval_news_fr.csv", keep_default_na=False)
+    texts = df.text.tolist()[:80] + [SHOUT, INSULT]
+    full, fast = mod.score(texts), gate.score(texts)
+    assert [r.hostile for r in fast] == pytest.approx([r.hostile for r in full], abs=1e-12)
+    assert [r.decision for r in fast] == [r.decision for r in full]
+    assert [(r.shouting, r.caps_ratio) for r in fast] == [(r.shouting, r.caps_ratio) for r in full]
+    assert all(r.sentiment is None and r.sentiment_scores is None for r in fast)
+    assert gate.model_id == f"{mod.model.name}@{mod.model.version}"
+    # only the shouting rule is left as a reason, where it fired
+    assert [r.reasons for r in fast] == [(pol.shouting_reason(r.caps_ratio),) if r.shouting else () for r in fast]
+    assert any(r.reasons and not r.shouting for r in full)  # the full scorer did explain some

@@ -232,3 +232,17 @@ def test_a_refused_model_or_setting_is_one_line_and_a_documented_code(args, code
     assert result.returncode == code, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("classifier: ")
     assert "Traceback" not in result.stderr
+
+
+def test_gate_only_scoring_leaves_sentiment_and_ngram_reasons_out():
+    result = run("--text", INSULT, "--text", SHOUT, "--no-sentiment", "--no-reasons", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    insult, shout = jsonl(result.stdout)
+    for record in (insult, shout):
+        check_scored(record)
+        assert record["sentiment"] is None and record["negative"] is None
+        assert record["model"].count("@") == 1  # the hostile model only
+    assert insult["decision"] != "approve" and insult["reasons"] == []
+    assert shout["shouting"] and len(shout["reasons"]) == 1 and shout["reasons"][0].startswith("shouting")
+    full = jsonl(run("--text", INSULT, "--format", "jsonl").stdout)[0]
+    assert full["hostile"] == pytest.approx(insult["hostile"], abs=1e-12) and full["reasons"]

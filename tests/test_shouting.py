@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.text import SHOUTING_MIN_RATIO, caps_ratio, is_shouting
+from classifier.text import DOC_SEP, SHOUTING_MIN_RATIO, caps_ratio, is_shouting, shouting_scores, split_batch
 from tests.conftest import SEEDS
 
 
@@ -68,3 +68,23 @@ def test_caps_ratio_is_a_share_between_zero_and_one():
     assert caps_ratio("Bonjour à tous") == pytest.approx(1 / 11)  # "à": single letters do not count
     assert caps_ratio("") == 0.0
     assert caps_ratio("TOUT EN CAPITALES") == 1.0
+
+
+def test_a_batch_is_measured_as_each_text_alone(seed_comments):
+    texts = [t for ts in seed_comments.values() for t in ts] + [
+        "", "   ", "ONU OTAN", "L'ONU, l'OTAN et l'UE ont tort", "TOUT EN CAPITALES ICI", "Bonjour\n-- JEAN DUPONT",
+        "VOIR HTTP://EXEMPLE.FR/ABC ET @ABRUTI", "COP28 G7 2024", "un \ue000 SÉPARATEUR \ue000 DANS LE TEXTE",
+        "A" * 40_000,  # one very long token
+    ]  # fmt: skip
+    batch = shouting_scores(texts)
+    assert batch == [shouting_scores([t])[0] for t in texts]
+    assert batch == [(is_shouting(t), caps_ratio(t)) for t in texts]
+    assert batch[-1] == (True, 1.0)  # counts of one token are capped, not wrapped
+    assert not batch[texts.index("L'ONU, l'OTAN et l'UE ont tort")][0]
+    assert shouting_scores([]) == []
+
+
+def test_split_batch_puts_one_separator_between_documents_even_if_a_text_holds_it():
+    assert split_batch(["a b", "", "c"]) == ["a", "b", DOC_SEP, DOC_SEP, "c"]
+    assert split_batch([f"a {DOC_SEP} b", "c"]) == ["a", "b", DOC_SEP, "c"]  # a separator token of its own: replaced
+    assert split_batch([f"a{DOC_SEP}b", "c"]) == [f"a{DOC_SEP}b", DOC_SEP, "c"]  # inside a token: harmless
