@@ -189,6 +189,8 @@ def _style_features(counts: np.ndarray, scale: float) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the transformer
 
+#: The scoring cache is also cleared beyond this many stored n-gram values (8 bytes each: about 64 MB).
+MAX_CACHED_VALUES = 8_000_000
 _MEMOS = ("_cache", "_grams", "_blocks")  # scoring-time memos: never pickled, dropped by fit
 
 
@@ -326,7 +328,8 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
     lexicon_scale, style_scale : float
         Weights of the lexicon and style columns beside the unit-norm TF-IDF blocks.
     cache_size : int
-        Distinct chunks kept in the scoring cache (cleared when full).
+        Distinct chunks kept in the scoring cache (cleared when full, or when it
+        holds more than :data:`MAX_CACHED_VALUES` n-gram values).
 
     Examples
     --------
@@ -537,7 +540,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         if len(ids) and ids.min() < 0:
             with cache.lock:
                 missing = set(flat).difference(cache.ids)
-                reset = len(cache.ids) + len(missing) > int(self.cache_size)
+                reset = len(cache.ids) + len(missing) > int(self.cache_size) or cache.nnz > MAX_CACHED_VALUES
                 if reset:  # bounded: start afresh
                     cache = self.__dict__["_cache"] = _ChunkCache(self._n_dense())
                     missing = set(flat).difference(cache.ids)

@@ -102,6 +102,21 @@ def test_cache_is_not_pickled_and_is_bounded(corpus):
     assert np.allclose(restored.transform(corpus.text.tolist()[:20]).toarray(), before)
 
 
+def test_cache_is_also_bounded_by_the_values_it_stores(fitted, corpus, monkeypatch):
+    import classifier.features as features
+
+    texts = corpus.text.tolist()[:200]
+    expected = fitted.transform(texts).toarray()
+    vec = pickle.loads(pickle.dumps(fitted))  # same model, empty cache
+    monkeypatch.setattr(features, "MAX_CACHED_VALUES", 3_000)
+    got = []
+    for start in range(0, 200, 10):
+        got.append(vec.transform(texts[start : start + 10]).toarray())
+        batch_values = vec._analyse_chunks(list({c for t in texts[start : start + 10] for c in t.split()})).ptr[-1]
+        assert vec._cache.nnz <= 3_000 + batch_values  # cleared once over the bound
+    assert np.allclose(np.vstack(got), expected)
+
+
 def test_concurrent_scoring_matches_serial(fitted, corpus):
     texts = corpus.text.tolist()
     fresh = clone(fitted).fit(texts)  # empty cache: threads race to fill it
