@@ -102,12 +102,13 @@ def chunks_tokens(chunks: list[str]) -> list[list[str]]:
 
 def _fold_tokens(chunks: list[str]) -> tuple[list[str], np.ndarray]:
     """The tokens of all the chunks back to back, and how many each chunk has (see :func:`chunks_tokens`)."""
-    if any("\n" in c for c in chunks):
-        tokens = [chunk_tokens(c) for c in chunks]
-        return list(chain.from_iterable(tokens)), np.fromiter(map(len, tokens), dtype=np.int64, count=len(chunks))
     if not chunks:
         return [], np.zeros(0, np.int64)
-    found = _WORD_OR_LINE.findall(normalize_chunk("\n".join(chunks)))
+    joined = "\n".join(chunks)
+    if joined.count("\n") != len(chunks) - 1:  # a chunk holds a newline itself
+        tokens = [chunk_tokens(c) for c in chunks]
+        return list(chain.from_iterable(tokens)), np.fromiter(map(len, tokens), dtype=np.int64, count=len(chunks))
+    found = _WORD_OR_LINE.findall(normalize_chunk(joined))
     breaks = np.flatnonzero(np.fromiter(map("\n".__eq__, found), dtype=bool, count=len(found)))
     per_chunk = np.diff(np.concatenate([[-1], breaks, [len(found)]])) - 1
     return [t for t in found if t != "\n"], per_chunk
@@ -160,11 +161,8 @@ def _style_counts(chunks: list[str]) -> np.ndarray:
     starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))  # runs of one code point
     lengths = np.diff(np.append(starts, len(codes)))
     elongated = letter[starts] & (lengths >= 3)
-    for column, where, weights in [
-        (0, upper, None), (1, alpha, None), (2, bang, None), (3, quest, None),
-        (4, np.concatenate([[False], either[1:] & either[:-1]]), None),
-    ]:  # fmt: skip
-        out[:, column] = np.bincount(chunk_of[where], weights, minlength=m)
+    for column, where in enumerate([upper, alpha, bang, quest, np.concatenate([[False], either[1:] & either[:-1]])]):
+        out[:, column] = np.bincount(chunk_of[where], minlength=m)
     out[:, 5] = np.bincount(chunk_of[starts[elongated]], lengths[elongated] // 3, minlength=m)
     out[:, 6] = np.fromiter(map(len, chunks), dtype=np.float64, count=m) + 1.0
     return out
