@@ -236,6 +236,14 @@ class _ChunkCache:
         return range(n, n + m)
 
 
+def _search(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position, found) of each key in ``sorted_keys``: ``sorted_keys[position] == key`` where found."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), np.int64), np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
+
+
 def _with_room(array: np.ndarray, size: int) -> np.ndarray:
     """``array``, or a copy half as large again (at least ``size`` rows) when it holds fewer than ``size``."""
     if size <= len(array):
@@ -272,8 +280,8 @@ class _GramKeys:
         self.columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(grams))[order]
 
     def _digits(self, codes: np.ndarray) -> np.ndarray:
-        rank = np.minimum(np.searchsorted(self.alphabet, codes), len(self.alphabet) - 1)
-        return np.where(self.alphabet[rank] == codes, rank + 1, 0).astype(np.int64)
+        rank, known = _search(self.alphabet, codes)
+        return np.where(known, rank + 1, 0).astype(np.int64)
 
     def lookup(self, tokens: list[str], lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         """(token index, vocabulary column) of every n-gram (``lo`` to ``hi`` characters) of the space-padded tokens."""
@@ -295,8 +303,7 @@ class _GramKeys:
             if n < lo:
                 continue
             where = np.flatnonzero(valid)
-            at = np.minimum(np.searchsorted(self.keys, keys[where]), len(self.keys) - 1)
-            hit = self.keys[at] == keys[where]
+            at, hit = _search(self.keys, keys[where])
             found_tokens.append(token_of[where[hit]])
             found_columns.append(self.columns[at[hit]])
         if not found_tokens:
@@ -502,17 +509,11 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         T = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_tok, n_text))
         O = sp.csr_matrix((np.ones(len(occ)), (chunk_of, occ)), shape=(m, n_tok))  # chunks x tokens, counts
         C = O @ T
-        # word pairs inside a chunk: consecutive tokens of the chunk
+        # word pairs inside a chunk: consecutive tokens of the chunk (each token its own one-token "chunk")
         vocab_id = np.fromiter(map(self.tokens_.get, distinct, repeat(-1)), dtype=np.int64, count=n_tok)
-        if self.pair_keys_.size and len(occ) > 1:
-            a = np.flatnonzero(chunk_of[1:] == chunk_of[:-1])
-            left, right = vocab_id[occ[a]], vocab_id[occ[a + 1]]
-            a = a[(left >= 0) & (right >= 0)]
-            keys = vocab_id[occ[a]] * len(self.tokens_) + vocab_id[occ[a + 1]]
-            at = np.minimum(np.searchsorted(self.pair_keys_, keys), len(self.pair_keys_) - 1)
-            found = self.pair_keys_[at] == keys
-            pairs = (np.ones(int(found.sum())), (chunk_of[a[found]], self.pair_columns_[at[found]]))
-            C = C + sp.csr_matrix(pairs, shape=C.shape)
+        if self.pair_keys_.size:
+            a, _, pair_cols = self._chunk_pairs(vocab_id[occ], vocab_id[occ], chunk_of)
+            C = C + sp.csr_matrix((np.ones(len(a)), (chunk_of[a], pair_cols)), shape=C.shape)
         C = C.tocsr()
         C.sum_duplicates()
         # dense counts: lexicon categories of the tokens, then the raw chunk's style
@@ -653,7 +654,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         return np.hstack([lexicon, _style_features(dense_docs[:, n_lex:], float(self.style_scale))])
 
     def _chunk_pairs(self, first, last, doc_of):
-        """Word pairs across consecutive chunks of one document that are in the vocabulary.
+        """Word pairs across consecutive chunks of one document (or tokens of one chunk) that are in the vocabulary.
 
         ``first``/``last`` are each chunk's first and last token ids (-1: none
         in the vocabulary, -2: no token). Returns the left and right chunk
@@ -663,9 +664,7 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         a, b = nonempty[:-1], nonempty[1:]
         ok = (doc_of[a] == doc_of[b]) & (last[a] >= 0) & (first[b] >= 0)
         a, b = a[ok], b[ok]
-        keys = last[a] * len(self.tokens_) + first[b]
-        at = np.minimum(np.searchsorted(self.pair_keys_, keys), len(self.pair_keys_) - 1)
-        found = self.pair_keys_[at] == keys
+        at, found = _search(self.pair_keys_, last[a] * len(self.tokens_) + first[b])
         return a[found], b[found], self.pair_columns_[at[found]]
 
     def transform(self, X):

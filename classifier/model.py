@@ -405,12 +405,7 @@ def _direct_scorer(pipeline):
         return None
     intercept = np.asarray(intercept, dtype=np.float64)
     binary = np.asarray(coef).shape[0] == 1
-    linear_part = _linear_scorer(transforms[-1], np.asarray(coef)) if transforms else None
-    if linear_part is None:
-        coef_t = np.ascontiguousarray(np.asarray(coef).T)
-        linear_part = lambda X: np.asarray(X @ coef_t)  # noqa: E731
-    else:
-        transforms = transforms[:-1]
+    linear_part = _linear_scorer(transforms.pop() if transforms else None, np.asarray(coef))
 
     def score(texts):
         X = texts
@@ -427,7 +422,7 @@ def _direct_scorer(pipeline):
 
 
 def _linear_scorer(step, coef: np.ndarray):
-    """``X -> step.transform(X) @ coef.T`` computed without the transformed matrix when ``step`` allows it, or None.
+    """``X -> step.transform(X) @ coef.T`` (``step`` None: ``X @ coef.T``), without the transformed matrix where it can.
 
     :class:`~classifier.features.CommentFeatures` scores its blocks before
     normalising them; a FeatureUnion sums its parts' scores over their columns.
@@ -438,22 +433,14 @@ def _linear_scorer(step, coef: np.ndarray):
 
     if isinstance(step, CommentFeatures):
         return step.linear_scorer(coef)
-    if not isinstance(step, FeatureUnion) or step.transformer_weights:
-        return None
-    parts, start = [], 0
-    for _, part in step.transformer_list:
-        if part in (None, "drop"):
-            continue
-        width = getattr(part, "n_features_out_", None)
-        if width is None:
-            return None
-        weights = coef[:, start : start + width]
-        scorer = _linear_scorer(part, weights)
-        if scorer is None:
-            weights_t = np.ascontiguousarray(weights.T)
-            scorer = lambda X, part=part, w=weights_t: np.asarray(part.transform(X) @ w)  # noqa: E731
-        parts.append(scorer)
-        start += width
-    if start != coef.shape[1]:
-        return None
-    return lambda X: sum(scorer(X) for scorer in parts)
+    if isinstance(step, FeatureUnion) and not step.transformer_weights:
+        parts = [part for _, part in step.transformer_list if part not in (None, "drop")]
+        widths = [getattr(part, "n_features_out_", None) for part in parts]
+        if None not in widths and sum(widths) == coef.shape[1]:
+            starts = np.cumsum([0, *widths])
+            scorers = [_linear_scorer(part, coef[:, a:b]) for part, a, b in zip(parts, starts, starts[1:])]
+            return lambda X: sum(scorer(X) for scorer in scorers)
+    coef_t = np.ascontiguousarray(coef.T)
+    if step is None:
+        return lambda X: np.asarray(X @ coef_t)
+    return lambda X: np.asarray(step.transform(X) @ coef_t)
