@@ -596,12 +596,22 @@ def serve(
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory for /api/score (default: the shipped model).")
     ] = None,
+    rate_limit: Annotated[
+        Optional[float],
+        typer.Option("--perspective-rate-limit", min=1, help="Perspective API: requests per minute per key (429 beyond)."),
+    ] = None,
+    store_analyzed: Annotated[
+        bool,
+        typer.Option("--perspective-store", help="Perspective API: queue comments analyzed with doNotStore: false."),
+    ] = False,
 ) -> None:
     """Serve the moderation queue: the JSON API under /api (OpenAPI at /openapi.json) and the moderator page at /.
 
     Every /api request needs the token (Authorization: Bearer TOKEN, or X-Token);
-    the server refuses to start without one. Exit codes: 2 no token; 3 model refused;
-    5 database locked or corrupted.
+    the server refuses to start without one. It also answers Perspective's API
+    (POST /v1alpha1/comments:analyze and :suggestscore, discovery at
+    /$discovery/rest?version=v1alpha1), the token being the API key (?key=TOKEN).
+    Exit codes: 2 no token; 3 model refused; 5 database locked or corrupted.
     """
     import os
 
@@ -620,9 +630,10 @@ def serve(
     from classifier.moderator import Moderator
     from classifier.store import open_store
     from classifier.web.app import create_app
+    from classifier.web.perspective import PerspectiveOptions
 
     open_store(db, create=True).close()  # a locked or corrupted database fails before the model loads
-    web = create_app(db, token, Moderator.load(model))
+    web = create_app(db, token, Moderator.load(model), PerspectiveOptions(rate_limit, store_analyzed))
     if host not in ("127.0.0.1", "::1", "localhost"):
         fail(f"warning: serving on {host}, beyond this machine: put a TLS proxy in front")
     typer.echo(f"classifier: serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)

@@ -29,7 +29,7 @@ from classifier.errors import ModelError
 
 #: Shipped models live in the repository's ``models/`` folder, one per task.
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-SHIPPED = {"hostile": "hostile-fr", "sentiment": "sentiment-fr"}
+SHIPPED = {"hostile": "hostile-fr", "sentiment": "sentiment-fr", "attributes": "attributes-fr"}
 MODEL_FILE = "model.pkl.gz"
 CARD_FILE = "card.json"
 CARD_MD = "CARD.md"

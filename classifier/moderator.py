@@ -22,14 +22,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from classifier import language as lang
 from classifier import policy as pol
 from classifier.errors import ModelError
-from classifier.schema import Result
+from classifier.schema import ATTRIBUTES, MODEL_ATTRIBUTES, SHOUTING_ATTRIBUTE, Result
 from classifier.text import clean_text, shouting_scores
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
+    from classifier.attributes import AttributeScorer
     from classifier.model import LoadedModel
 
 #: How many n-grams explain a flagged comment.
@@ -43,14 +45,21 @@ class Moderator:
     """
 
     def __init__(
-        self, model: LoadedModel, policy: pol.Policy, sentiment: LoadedModel | None = None, reasons: bool = True
+        self,
+        model: LoadedModel,
+        policy: pol.Policy,
+        sentiment: LoadedModel | None = None,
+        reasons: bool = True,
+        attributes: AttributeScorer | None = None,
     ):
         self.model = model
         self.policy = policy
         self.sentiment = sentiment
         self.reasons = reasons
+        self.attributes = attributes
         self._hostile_column = _positive_column(model)
-        self.model_id = "+".join(f"{m.name}@{m.version}" for m in (model, sentiment) if m is not None)
+        loaded = (model, sentiment, attributes.model if attributes is not None else None)
+        self.model_id = "+".join(f"{m.name}@{m.version}" for m in loaded if m is not None)
 
     @classmethod
     def load(
@@ -63,6 +72,8 @@ class Moderator:
         reject: float | None = None,
         sentiment: bool = True,
         reasons: bool = True,
+        attributes: bool = True,
+        attributes_path: str | Path | None = None,
     ) -> Moderator:
         """Load and verify the models once: the shipped ones by default.
 
@@ -72,6 +83,8 @@ class Moderator:
         ``sentiment=False`` loads no sentiment model and ``reasons=False`` skips the
         n-gram explanations (the shouting rule is still reported): the gate-only
         scorer, about twice as fast. Decisions do not depend on either.
+        ``attributes_path`` None means the shipped attribute model if it exists;
+        ``attributes=False`` loads none (the model's attributes are then None).
         Raises :class:`classifier.errors.ModelError` for a missing or refused model.
         """
         from classifier.model import load_model
@@ -80,17 +93,20 @@ class Moderator:
         mood = None
         if sentiment:
             mood = load_model(sentiment_path, task="sentiment") if sentiment_path else _shipped_sentiment()
-        return cls(model, pol.make_policy(model.thresholds, config, review, reject), mood, reasons)
+        heads = None
+        if attributes:
+            heads = _attribute_scorer(attributes_path)
+        return cls(model, pol.make_policy(model.thresholds, config, review, reject), mood, reasons, heads)
 
     # ------------------------------------------------------------------ scoring
-    def score(self, texts: Sequence[str]) -> list[Result]:
-        """Score a list of texts: always a list of :class:`Result`, in the same order."""
-        if isinstance(texts, (str, bytes)):
-            raise TypeError("Moderator.score() takes a list of texts; use score_one() for a single text")
-        texts = list(texts)
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"text #{i} is {type(text).__name__}, not str")
+    def score(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Result]:
+        """Score a list of texts: always a list of :class:`Result`, in the same order.
+
+        ``languages`` (one per text) says what each text is; None detects it
+        (:mod:`classifier.language`). The models are the same for French and
+        English: the language is recorded, not used to pick a model.
+        """
+        texts = _texts(texts, "score")
         if not texts:
             return []
         cleaned = [clean_text(t) for t in texts]
@@ -99,6 +115,9 @@ class Moderator:
         decisions = [pol.decide(h, s, self.policy) for h, (s, _) in zip(hostile, caps)]
         ngrams = self._explain(cleaned, hostile) if self.reasons else {}
         sentiments = self._sentiment(cleaned)
+        attributes = self._attributes(cleaned, hostile)
+        if languages is None:
+            languages = [d.language for d in lang.detect(cleaned)]
         return [
             Result(
                 text=text,
@@ -110,11 +129,35 @@ class Moderator:
                 model=self.model_id,
                 sentiment=label,
                 sentiment_scores=probs,
+                language=language,
+                attributes=scores,
             )
-            for i, (text, h, (shout, ratio), decision, (label, probs)) in enumerate(
-                zip(texts, hostile, caps, decisions, sentiments)
+            for i, (text, h, (shout, ratio), decision, (label, probs), language, scores) in enumerate(
+                zip(texts, hostile, caps, decisions, sentiments, languages, attributes)
             )
         ]
+
+    def score_attributes(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """The attribute probabilities alone, plus :data:`~classifier.schema.SHOUTING_ATTRIBUTE` (the caps ratio).
+
+        What the Perspective-compatible API needs: no decision, sentiment or reasons.
+        Without the attribute model, only ``toxicity`` and shouting.
+        """
+        texts = _texts(texts, "score_attributes")
+        if not texts:
+            return []
+        cleaned = [clean_text(t) for t in texts]
+        hostile = self.model.predict_proba(cleaned)[:, self._hostile_column].tolist()
+        caps = shouting_scores(texts)
+        return [
+            {**{k: v for k, v in scores.items() if v is not None}, SHOUTING_ATTRIBUTE: round(ratio, 4)}
+            for scores, (_, ratio) in zip(self._attributes(cleaned, hostile), caps)
+        ]
+
+    def available_attributes(self) -> tuple[str, ...]:
+        """The attributes this moderator scores (with the shouting rule)."""
+        learnt = self.attributes.attributes if self.attributes is not None else ()
+        return (*(a for a in ATTRIBUTES if a == "toxicity" or a in learnt), SHOUTING_ATTRIBUTE)
 
     def score_one(self, text: str) -> Result:
         """Score one text."""
@@ -142,6 +185,14 @@ class Moderator:
         explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS)
         return dict(zip(flagged, explained))
 
+    def _attributes(self, cleaned: list[str], hostile: list[float]) -> list[dict[str, float | None]]:
+        """``toxicity`` (the hostile probability) and the attribute model's scores (None without it)."""
+        learnt = self.attributes.score(cleaned) if self.attributes is not None else [{}] * len(cleaned)
+        return [
+            {"toxicity": round(h, 4), **{a: scores.get(a) for a in MODEL_ATTRIBUTES}}
+            for h, scores in zip(hostile, learnt)
+        ]
+
     def _sentiment(self, cleaned: list[str]) -> list[tuple[str | None, dict[str, float] | None]]:
         if self.sentiment is None:
             return [(None, None)] * len(cleaned)
@@ -156,9 +207,20 @@ class Moderator:
 
 #: The fields a result adds to an input record (``Result.to_dict()`` without ``text``).
 RESULT_COLUMNS = (
-    "hostile", "shouting", "caps_ratio", "sentiment", "negative", "neutral", "positive",
-    "decision", "reasons", "model",
+    "hostile", *ATTRIBUTES, "shouting", "caps_ratio", "sentiment", "negative", "neutral", "positive",
+    "decision", "reasons", "language", "model",
 )  # fmt: skip
+
+
+def _texts(texts: Sequence[str], method: str) -> list[str]:
+    """``texts`` as a list of str; a lone string or a non-str item is a TypeError."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"Moderator.{method}() takes a list of texts; use score_one() for a single text")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"text #{i} is {type(text).__name__}, not str")
+    return texts
 
 
 def _positive_column(model: Any) -> int:
@@ -168,6 +230,16 @@ def _positive_column(model: Any) -> int:
         if positive in classes:
             return classes.index(positive)
     raise ModelError(f"model {model.name} has no hostile class (classes: {classes})")
+
+
+def _attribute_scorer(path: str | Path | None) -> AttributeScorer | None:
+    """The attribute model at ``path``, else the shipped one, or None when it has not been built yet."""
+    from classifier.attributes import TASK, AttributeScorer
+    from classifier.model import CARD_FILE, model_dir
+
+    if path is None and not (model_dir(task=TASK) / CARD_FILE).is_file():
+        return None
+    return AttributeScorer.load(path)
 
 
 def _shipped_sentiment() -> LoadedModel | None:

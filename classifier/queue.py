@@ -26,10 +26,15 @@ from classifier.output import iter_chunks
 from classifier.schema import Comment, Result
 from classifier.store import APPROVED, PENDING, REJECTED, Entry, QueueStore, Settings
 
-#: Columns of the retraining export: ``text,label`` first (rejected = 1), then the decision's metadata.
+#: Columns of the retraining export: ``text,label`` first (rejected = 1), then the decision's metadata;
+#: ``attribute`` and ``score`` say what a label is about (``hostile`` for moderator decisions; the
+#: attribute and the value a client suggested through Perspective's ``comments:suggestscore``).
 EXPORT_COLUMNS = (
     "text", "label", "author", "published", "decision", "decided_by", "decided_at", "note", "model", "id", "source_id", "page",
+    "attribute", "score", "language",
 )  # fmt: skip
+#: The ``decision`` of an exported suggested score.
+SUGGESTED = "suggestscore"
 
 #: Comments scored and enqueued per transaction during ingest.
 INGEST_BATCH = 500
@@ -38,7 +43,7 @@ INGEST_BATCH = 500
 class Scorer(Protocol):
     """What ingest needs from a model: :class:`classifier.moderator.Moderator` fits."""
 
-    def score(self, texts: Sequence[str]) -> list[Result]: ...
+    def score(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Result]: ...
 
 
 def priority(hostile: float, held: bool = False) -> float:
@@ -108,6 +113,8 @@ def make_entry(comment: Comment, result: Result, settings: Settings) -> Entry:
         priority=priority(result.hostile, held=bool(suspect)),
         status=status,
         auto_note=note,
+        language=result.language,
+        attributes={k: v for k, v in (result.attributes or {}).items() if v is not None},
     )
 
 
@@ -179,12 +186,58 @@ def ingest(
     return report
 
 
-def export_rows(store: QueueStore) -> Iterator[dict[str, Any]]:
-    """Moderator decisions as labelled rows (:data:`EXPORT_COLUMNS`): rejected = 1, approved = 0.
+def enqueue_texts(
+    store: QueueStore, scorer: Scorer, texts: Sequence[str], page: str, languages: Sequence[str | None] | None = None
+) -> int:
+    """Score bare texts (no author, no time) and queue them under ``page``; returns how many were new.
 
-    Only comments whose current status a person decided; decisions taken by the
-    deployment's rules at ingest are not training labels.
+    For clients that send only a text, such as Perspective's ``comments:analyze`` with
+    ``doNotStore: false`` on a server that opted in. Ids come from the page and the text,
+    so the same text sent twice is queued once.
     """
+    from classifier.parse.building import comment_id
+
+    comments = [Comment(id=comment_id(page, None, None, t), page=page, author=None, published=None, text=t) for t in texts]
+    known = store.known_ids([c.id for c in comments])
+    new = [c for c in comments if c.id not in known]
+    if not new:
+        return 0
+    new_languages = None if languages is None else [lang for c, lang in zip(comments, languages) if c.id not in known]
+    results = scorer.score([c.text for c in new], languages=new_languages)
+    settings = store.settings()
+    return store.enqueue([make_entry(c, r, settings) for c, r in zip(new, results)])
+
+
+def export_rows(store: QueueStore) -> Iterator[dict[str, Any]]:
+    """Moderator decisions, then clients' suggested scores, as labelled rows (:data:`EXPORT_COLUMNS`).
+
+    Decisions: rejected = 1, approved = 0, attribute ``hostile``. Only comments whose current
+    status a person decided; decisions taken by the deployment's rules at ingest are not
+    training labels. Suggested scores (one row per attribute): label 1 when the suggested
+    value is at least 0.5, ``score`` the value itself, ``decision`` :data:`SUGGESTED`.
+    """
+    yield from _decision_rows(store)
+    for f in store.feedback():
+        yield {
+            "text": f["text"],
+            "label": 1 if f["score"] >= 0.5 else 0,
+            "author": None,
+            "published": None,
+            "decision": SUGGESTED,
+            "decided_by": "perspective" + (f":{f['community_id']}" if f["community_id"] else ""),
+            "decided_at": f["received_at"],
+            "note": f["client_token"],
+            "model": None,
+            "id": f"feedback-{f['seq']}",
+            "source_id": f["session_id"],
+            "page": f["community_id"],
+            "attribute": f["attribute"],
+            "score": f["score"],
+            "language": f["language"],
+        }
+
+
+def _decision_rows(store: QueueStore) -> Iterator[dict[str, Any]]:
     for c in store.moderated():
         yield {
             "text": c["text"],
@@ -199,6 +252,9 @@ def export_rows(store: QueueStore) -> Iterator[dict[str, Any]]:
             "id": c["id"],
             "source_id": c["source_id"],
             "page": c["page"],
+            "attribute": "hostile",
+            "score": 1.0 if c["status"] == REJECTED else 0.0,
+            "language": c["language"],
         }
 
 

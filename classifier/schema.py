@@ -17,6 +17,16 @@ PAGE_ABSENT = "absent"  # no comment section at all
 
 DECISIONS = ("approve", "review", "reject")
 SENTIMENTS = ("negative", "neutral", "positive")
+#: Languages the models score (``classifier/language.py`` detects them); French first.
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+#: Per-comment attribute scores besides ``hostile`` (Perspective's production attributes, lower case):
+#: ``toxicity`` is the hostile model's probability, the others come from ``models/attributes-fr``.
+ATTRIBUTES = ("toxicity", "severe_toxicity", "insult", "threat", "identity_attack", "profanity")
+#: The attributes the attribute model learns (all but ``toxicity``).
+MODEL_ATTRIBUTES = ATTRIBUTES[1:]
+#: Our caps rule, exposed beside the attributes (its score is the caps ratio).
+SHOUTING_ATTRIBUTE = "shouting_experimental"
 
 
 @dataclass(frozen=True)
@@ -74,22 +84,30 @@ class Result:
     model: str
     sentiment: str | None = None
     sentiment_scores: dict[str, float] | None = None
+    #: The language the comment was scored as (``"fr"``, ``"en"``; None: another language).
+    language: str | None = None
+    #: Per-attribute probabilities (:data:`ATTRIBUTES`); the model's attributes are None without its model.
+    attributes: dict[str, float | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Flat fields (one per CSV column): the sentiment probabilities become
-        ``negative``, ``neutral`` and ``positive`` (None without a sentiment model).
+        ``negative``, ``neutral`` and ``positive`` (None without a sentiment model), and
+        each attribute becomes its own field (None without the attribute model).
 
         Built by hand rather than with ``asdict``: the scorer calls this once per comment.
         """
         scores = self.sentiment_scores or {}
+        attributes = self.attributes or {}
         return {
             "text": self.text,
             "hostile": self.hostile,
+            **{name: attributes.get(name) for name in ATTRIBUTES},
             "shouting": self.shouting,
             "caps_ratio": self.caps_ratio,
             "sentiment": self.sentiment,
             **{label: scores.get(label) for label in SENTIMENTS},
             "decision": self.decision,
             "reasons": list(self.reasons),
+            "language": self.language,
             "model": self.model,
         }

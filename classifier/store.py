@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from classifier.errors import StoreError
+from classifier.schema import ATTRIBUTES, SHOUTING_ATTRIBUTE
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 STATUSES = (PENDING, APPROVED, REJECTED)
@@ -116,6 +117,24 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE comment_counts SET n = n - 1 WHERE status = old.status AND model = old.model;
     END;
     """,
+    # 3: the language each comment was scored as and its attribute scores; clients' suggested
+    # scores (Perspective's comments:suggestscore) as labelled examples for retraining.
+    f"""
+    ALTER TABLE comments ADD COLUMN language TEXT;
+    ALTER TABLE comments ADD COLUMN attributes TEXT NOT NULL DEFAULT '{{}}';  -- JSON {{attribute: probability}}
+    CREATE TABLE feedback (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        text TEXT NOT NULL,
+        attribute TEXT NOT NULL CHECK (attribute IN ({", ".join(f"'{a}'" for a in (*ATTRIBUTES, SHOUTING_ATTRIBUTE))})),
+        score REAL NOT NULL CHECK (score >= 0 AND score <= 1),
+        language TEXT,
+        client_token TEXT,
+        community_id TEXT,
+        session_id TEXT,
+        context TEXT NOT NULL DEFAULT '{{}}',  -- JSON, as the client sent it
+        received_at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -173,6 +192,8 @@ class Entry:
     status: str = PENDING
     #: Why a rule decided on arrival (logged as a decision by ``auto``); None when pending.
     auto_note: str | None = None
+    language: str | None = None
+    attributes: dict[str, float] | None = None
 
 
 class UnknownComment(LookupError):
@@ -194,6 +215,8 @@ class QueueStore(Protocol):
     def moderated(self) -> Iterator[dict[str, Any]]: ...
     def settings(self) -> Settings: ...
     def save_settings(self, settings: Settings) -> None: ...
+    def add_feedback(self, text: str, scores: dict[str, float], **fields: Any) -> int: ...
+    def feedback(self) -> Iterator[dict[str, Any]]: ...
     def close(self) -> None: ...
 
 
@@ -216,8 +239,11 @@ def _statements(script: str) -> Iterator[str]:
 
 _COMMENT_COLUMNS = (
     "id, source_id, page, author, published, text, reply_to, source_status, hostile, shouting, caps_ratio, sentiment, "
-    "reasons, suspect, model, model_decision, priority, status, decided_by, decided_at, note, ingested_at"
+    "reasons, suspect, model, model_decision, priority, status, decided_by, decided_at, note, ingested_at, "
+    "language, attributes"
 )
+#: The optional fields of a suggested score, as :meth:`SQLiteStore.add_feedback` takes them.
+FEEDBACK_FIELDS = ("language", "client_token", "community_id", "session_id", "context")
 
 
 def _comment(row: sqlite3.Row) -> dict[str, Any]:
@@ -225,6 +251,7 @@ def _comment(row: sqlite3.Row) -> dict[str, Any]:
     data["shouting"] = bool(data["shouting"])
     for key in ("reasons", "suspect"):
         data[key] = json.loads(data[key]) if data[key] != "[]" else []
+    data["attributes"] = json.loads(data["attributes"]) if data["attributes"] != "{}" else {}
     return data
 
 
@@ -368,13 +395,14 @@ class SQLiteStore:
                 decided = e.status != PENDING
                 cursor = conn.execute(
                     f"INSERT OR IGNORE INTO comments ({_COMMENT_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         e.id, e.source_id, e.page, e.author, e.published, e.text, e.reply_to, e.source_status,
                         float(e.hostile), int(e.shouting), float(e.caps_ratio), e.sentiment,
                         json.dumps(list(e.reasons), ensure_ascii=False), json.dumps(list(e.suspect), ensure_ascii=False),
                         e.model, e.model_decision, float(e.priority), e.status,
                         AUTO if decided else None, stamp if decided else None, e.auto_note if decided else None, stamp,
+                        e.language, json.dumps(e.attributes or {}, ensure_ascii=False),
                     ),
                 )
                 if cursor.rowcount != 1:
@@ -480,6 +508,36 @@ class SQLiteStore:
             (PENDING, AUTO),
         )
         return (_comment(r) for r in rows)
+
+    # ------------------------------------------------------------------ suggested scores
+
+    def add_feedback(self, text: str, scores: dict[str, float], **fields: Any) -> int:
+        """Store a client's suggested scores for one comment (one row per attribute); returns the rows added.
+
+        ``fields``: :data:`FEEDBACK_FIELDS` (``context`` is a dict, stored as JSON).
+        """
+        unknown = set(fields) - set(FEEDBACK_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown feedback field(s): {', '.join(sorted(unknown))}")
+        stamp = now()
+        context = json.dumps(fields.get("context") or {}, ensure_ascii=False)
+        with self._write() as conn:
+            for attribute, score in scores.items():
+                conn.execute(
+                    "INSERT INTO feedback (text, attribute, score, language, client_token, community_id, session_id, "
+                    "context, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (text, attribute, float(score), fields.get("language"), fields.get("client_token"),
+                     fields.get("community_id"), fields.get("session_id"), context, stamp),
+                )  # fmt: skip
+        return len(scores)
+
+    def feedback(self) -> Iterator[dict[str, Any]]:
+        """Every suggested score, in arrival order."""
+        rows = self._read(
+            "SELECT seq, text, attribute, score, language, client_token, community_id, session_id, context, received_at "
+            "FROM feedback ORDER BY seq"
+        )
+        return ({**dict(r), "context": json.loads(r["context"])} for r in rows)
 
     # ------------------------------------------------------------------ settings
 

@@ -26,6 +26,7 @@ from classifier import __version__
 from classifier.errors import StoreError
 from classifier.queue import Scorer
 from classifier.store import SQLiteStore, UnknownComment
+from classifier.web.perspective import PerspectiveOptions, create_router
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: The page loads only its own files; inline scripts and handlers never run (defence in depth).
@@ -65,6 +66,8 @@ class CommentOut(BaseModel):
     decided_at: str | None
     note: str | None
     ingested_at: str
+    language: str | None = Field(default=None, description="the language the comment was scored as (fr, en; null: another)")
+    attributes: dict[str, float] = Field(default_factory=dict, description="per-attribute probabilities (toxicity, insult, threat...)")
 
 
 class Counts(BaseModel):
@@ -145,10 +148,14 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(db_path: str | Path, token: str, moderator: Scorer | None = None) -> FastAPI:
+def create_app(
+    db_path: str | Path, token: str, moderator: Scorer | None = None, perspective: PerspectiveOptions | None = None
+) -> FastAPI:
     """The HTTP app for the queue at ``db_path``, guarded by ``token``.
 
-    ``moderator`` scores ``POST /api/score``; None loads the shipped model on first use.
+    ``moderator`` scores ``POST /api/score`` and the Perspective-compatible API
+    (:mod:`classifier.web.perspective`, configured by ``perspective``); None loads the
+    shipped model on first use.
     Raises StoreError at once when the database is locked, corrupted or unknown.
     """
     if not token:
@@ -164,12 +171,14 @@ def create_app(db_path: str | Path, token: str, moderator: Scorer | None = None)
             scorer["moderator"] = Moderator.load()
         return scorer["moderator"]
 
+    def token_ok(given: str | None) -> bool:
+        return bool(given) and hmac.compare_digest(given.encode("utf-8"), expected)
+
     def require_token(
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
         x_token: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> None:
-        given = bearer.credentials if bearer is not None else x_token
-        if not given or not hmac.compare_digest(given.encode("utf-8"), expected):
+        if not token_ok(bearer.credentials if bearer is not None else x_token):
             raise HTTPException(401, "missing or invalid token", headers={"WWW-Authenticate": "Bearer"})
 
     app = FastAPI(
@@ -266,6 +275,7 @@ def create_app(db_path: str | Path, token: str, moderator: Scorer | None = None)
         raise HTTPException(404, f"no API endpoint /api/{path}")
 
     app.include_router(api)
+    app.include_router(create_router(get_scorer, token_ok, store, perspective))
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
