@@ -699,7 +699,7 @@ def train_command(
     name: Annotated[Optional[str], typer.Option("--name", help="Model name in the card (default: the --out folder name).")] = None,
     model_version: Annotated[str, typer.Option("--model-version", help="Model version in the card.")] = "1.0.0",
     preset: Annotated[
-        Optional[str], typer.Option("--preset", help="A recorded recipe ('shipped' = the shipped hostile model); other options are ignored.")
+        Optional[str], typer.Option("--preset", help="A recorded recipe ('shipped' = the shipped hostile model, 'attributes' = the attribute model); other options are ignored.")
     ] = None,
     data_dir: Annotated[
         Optional[Path], typer.Option("--data-dir", help="Where --preset finds the shared corpora (default: ../shared/data beside the repo).")
@@ -721,9 +721,14 @@ def train_command(
     def progress(message: str) -> None:
         typer.echo(message, err=True)
 
-    if preset is not None:
+    if preset == "attributes":  # the per-attribute model: its own recipe (classifier/attribute_training.py)
+        from classifier.attribute_training import train_attributes
+
+        card = train_attributes(data_dir or training.SHARED_DATA, training.ROOT, progress=progress)
+    elif preset is not None:
         if preset not in training.PRESETS:
-            raise ClassifierError(f"unknown preset {preset!r} (known: {', '.join(training.PRESETS)})", EXIT_USAGE)
+            known = ", ".join([*training.PRESETS, "attributes"])
+            raise ClassifierError(f"unknown preset {preset!r} (known: {known})", EXIT_USAGE)
         recipe = training.PRESETS[preset]
         base = data_dir or training.SHARED_DATA
         card = training.train(
@@ -767,6 +772,8 @@ def train_command(
     rows: list[dict] = []
     for part in ("heldout", "eval"):
         rows += [{"part": part, **row} for row in metric_rows(metrics.get(part, {}))]
+    for attribute, block in metrics.get("heldout_per_attribute", {}).items():
+        rows += [{"part": "heldout", "attribute": attribute, **row} for row in metric_rows(block)]
     if "cv" in metrics:
         summary = ", ".join(f"{k} {v['mean']:.3f} ± {v['sd']:.3f}" for k, v in metrics["cv"].items() if isinstance(v, dict))
         progress(f"classifier: cross-validation: {summary}")

@@ -113,6 +113,22 @@ function when(iso) {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString("fr-FR");
 }
 
+// The attributes the page names when they make a comment suspect (toxicity is the hostile badge).
+const ATTRIBUTE_LABELS = {
+  severe_toxicity: "très toxique",
+  insult: "insulte",
+  threat: "menace",
+  identity_attack: "attaque identitaire",
+  profanity: "grossièreté",
+};
+const ATTRIBUTE_SHOWN_FROM = 0.5;
+
+function suspectAttributes(comment) {
+  return Object.entries(comment.attributes || {})
+    .filter(([name, value]) => name in ATTRIBUTE_LABELS && value >= ATTRIBUTE_SHOWN_FROM)
+    .sort((a, b) => b[1] - a[1]);
+}
+
 function renderComment(comment, index) {
   const item = el("li", "comment");
   item.dataset.id = comment.id;
@@ -127,7 +143,11 @@ function renderComment(comment, index) {
   const level = comment.hostile >= 0.7 ? " hostile-high" : comment.hostile >= 0.4 ? " hostile-mid" : "";
   meta.append(el("span", "badge hostile" + level, "hostile " + Math.round(comment.hostile * 100) + " %"));
   if (comment.shouting) meta.append(el("span", "badge shouting", "MAJUSCULES " + Math.round(comment.caps_ratio * 100) + " %"));
+  for (const [name, value] of suspectAttributes(comment)) {
+    meta.append(el("span", "badge attribute", ATTRIBUTE_LABELS[name] + " " + Math.round(value * 100) + " %"));
+  }
   if (comment.sentiment) meta.append(el("span", "badge sentiment", comment.sentiment));
+  if (comment.language) meta.append(el("span", "badge language", comment.language));
   if (comment.model_decision) meta.append(el("span", "badge model-decision", "modèle : " + comment.model_decision));
   item.append(meta);
 
