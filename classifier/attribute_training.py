@@ -249,7 +249,7 @@ def train_attributes(shared: Path, root: Path, progress: Callable[[str], Any] = 
         "lexicon": lexicon_info,
         "parameters": {**PARAMS, "seed": SEED, "heldout": HELDOUT, "davidson_offensive": DAVIDSON_OFFENSIVE},
         "metrics": {"heldout_per_attribute": heldout},
-        "thresholds": thresholds,
+        "attribute_thresholds": thresholds,  # per attribute (the card's flat "thresholds" are a single model's)
         "threshold_rule": "per attribute, on its held-out labelled rows: " + choose_thresholds.__doc__.splitlines()[0],
         "licence_note": "Trained on data under these terms: "
         + "; ".join(f"{f['file']}: {f['licence']}" for f in [*files, lexicon_info]),
@@ -278,7 +278,7 @@ def render_attribute_card(card: dict[str, Any]) -> str:
              f"({card['artefact']['bytes'] / 1e6:.1f} MB).", "", "## Rebuild", "", "```bash", card["rebuild_command"], "```", "",
              "## Held-out metrics per attribute (20 % of each source, by text hash; at the review threshold)", ""]  # fmt: skip
     for attribute, block in card["metrics"]["heldout_per_attribute"].items():
-        t = card["thresholds"][attribute]
+        t = card["attribute_thresholds"][attribute]
         lines += [f"### {attribute} (review {t['review']}, reject {t['reject']})", "",
                   "| source | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
         for source, m in block.items():

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from classifier import language as lang
 from classifier import policy as pol
 from classifier.errors import ModelError
-from classifier.schema import ATTRIBUTES, MODEL_ATTRIBUTES, SHOUTING_ATTRIBUTE, Result
+from classifier.schema import MODEL_ATTRIBUTES, SCORE_ATTRIBUTES, SHOUTING_ATTRIBUTE, Result
 from classifier.text import clean_text, shouting_scores
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -157,7 +157,7 @@ class Moderator:
     def available_attributes(self) -> tuple[str, ...]:
         """The attributes this moderator scores (with the shouting rule)."""
         learnt = self.attributes.attributes if self.attributes is not None else ()
-        return (*(a for a in ATTRIBUTES if a == "toxicity" or a in learnt), SHOUTING_ATTRIBUTE)
+        return (*(a for a in SCORE_ATTRIBUTES if a == "toxicity" or a in learnt), SHOUTING_ATTRIBUTE)
 
     def score_one(self, text: str) -> Result:
         """Score one text."""
@@ -207,7 +207,7 @@ class Moderator:
 
 #: The fields a result adds to an input record (``Result.to_dict()`` without ``text``).
 RESULT_COLUMNS = (
-    "hostile", *ATTRIBUTES, "shouting", "caps_ratio", "sentiment", "negative", "neutral", "positive",
+    "hostile", *SCORE_ATTRIBUTES, "shouting", "caps_ratio", "sentiment", "negative", "neutral", "positive",
     "decision", "reasons", "language", "model",
 )  # fmt: skip
 

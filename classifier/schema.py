@@ -7,26 +7,125 @@ table, HTTP) serialises the same fields in the same order.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
-#: Page statuses reported by the parser.
-PAGE_OPEN = "open"  # comments found
-PAGE_CLOSED = "closed"  # the page says comments are closed/suspended
-PAGE_EMPTY = "empty"  # a comment section (or form) exists but holds no comment
-PAGE_ABSENT = "absent"  # no comment section at all
+# --------------------------------------------------------------------------- allowed values
+# Each list of allowed values is declared here once; the CLI's choices, the HTTP API's
+# Literal types, the queue database's CHECK constraints and the parser derive from these.
 
-DECISIONS = ("approve", "review", "reject")
-SENTIMENTS = ("negative", "neutral", "positive")
-#: Languages the models score (``classifier/language.py`` detects them); French first.
-LANGUAGES = ("fr", "en")
-DEFAULT_LANGUAGE = "fr"
-#: Per-comment attribute scores besides ``hostile`` (Perspective's production attributes, lower case):
-#: ``toxicity`` is the hostile model's probability, the others come from ``models/attributes-fr``.
-ATTRIBUTES = ("toxicity", "severe_toxicity", "insult", "threat", "identity_attack", "profanity")
+
+class PageStatus(StrEnum):
+    """What a parsed page says about its comments."""
+
+    open = "open"  # comments found
+    closed = "closed"  # the page says comments are closed/suspended
+    empty = "empty"  # a comment section (or form) exists but holds no comment
+    absent = "absent"  # no comment section at all
+
+
+class Decision(StrEnum):
+    """The model policy's decision for one comment (mildest first: the order ranks them)."""
+
+    approve = "approve"
+    review = "review"
+    reject = "reject"
+
+
+class QueueStatus(StrEnum):
+    """Where a queued comment stands."""
+
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class QueueDecision(StrEnum):
+    """What a moderator can do to a queued comment (``undo`` puts it back in pending)."""
+
+    approve = "approve"
+    reject = "reject"
+    undo = "undo"
+
+
+class Sentiment(StrEnum):
+    negative = "negative"
+    neutral = "neutral"
+    positive = "positive"
+
+
+class Task(StrEnum):
+    """What a model predicts."""
+
+    hostile = "hostile"
+    sentiment = "sentiment"
+
+
+class Attribute(StrEnum):
+    """Per-attribute scores: Perspective's production attributes (upper case on its API), plus our
+    caps rule as ``SHOUTING_EXPERIMENTAL``. ``toxicity`` is the hostile model's probability; the
+    next five come from the attribute model (``models/attributes-fr``)."""
+
+    toxicity = "toxicity"
+    severe_toxicity = "severe_toxicity"
+    insult = "insult"
+    threat = "threat"
+    identity_attack = "identity_attack"
+    profanity = "profanity"
+    shouting_experimental = "shouting_experimental"
+
+
+class Language(StrEnum):
+    """Languages the models score (``classifier/language.py`` detects them); French first."""
+
+    fr = "fr"
+    en = "en"
+
+
+class OutputFormat(StrEnum):
+    """``--format`` of every command that writes records."""
+
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+class InputFormat(StrEnum):
+    """``--input-format`` of the parser (``auto`` detects it per file)."""
+
+    auto = "auto"
+    dump = "dump"
+    html = "html"
+    disqus = "disqus"
+    wxr = "wxr"
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+def values(choices: type[StrEnum]) -> tuple[str, ...]:
+    """The allowed values of an enum, as plain strings in declaration order."""
+    return tuple(member.value for member in choices)
+
+
+PAGE_OPEN, PAGE_CLOSED, PAGE_EMPTY, PAGE_ABSENT = values(PageStatus)
+DECISIONS = values(Decision)
+SENTIMENTS = values(Sentiment)
+STATUSES = values(QueueStatus)
+QUEUE_DECISIONS = values(QueueDecision)
+TASKS = values(Task)
+ATTRIBUTES = values(Attribute)
+#: The caps rule as an attribute (its score is the share of capitals, not a probability).
+SHOUTING_ATTRIBUTE = Attribute.shouting_experimental.value
+#: The probabilities every :class:`Result` carries (None without their model).
+SCORE_ATTRIBUTES = tuple(a for a in ATTRIBUTES if a != SHOUTING_ATTRIBUTE)
 #: The attributes the attribute model learns (all but ``toxicity``).
-MODEL_ATTRIBUTES = ATTRIBUTES[1:]
-#: Our caps rule, exposed beside the attributes (its score is the caps ratio).
-SHOUTING_ATTRIBUTE = "shouting_experimental"
+MODEL_ATTRIBUTES = SCORE_ATTRIBUTES[1:]
+LANGUAGES = values(Language)
+DEFAULT_LANGUAGE = Language.fr.value
+OUTPUT_FORMATS = values(OutputFormat)
+INPUT_FORMATS = values(InputFormat)
 
 
 @dataclass(frozen=True)
@@ -86,7 +185,7 @@ class Result:
     sentiment_scores: dict[str, float] | None = None
     #: The language the comment was scored as (``"fr"``, ``"en"``; None: another language).
     language: str | None = None
-    #: Per-attribute probabilities (:data:`ATTRIBUTES`); the model's attributes are None without its model.
+    #: Per-attribute probabilities (:data:`SCORE_ATTRIBUTES`); the model's attributes are None without its model.
     attributes: dict[str, float | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,7 +200,7 @@ class Result:
         return {
             "text": self.text,
             "hostile": self.hostile,
-            **{name: attributes.get(name) for name in ATTRIBUTES},
+            **{name: attributes.get(name) for name in SCORE_ATTRIBUTES},
             "shouting": self.shouting,
             "caps_ratio": self.caps_ratio,
             "sentiment": self.sentiment,

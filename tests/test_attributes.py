@@ -11,7 +11,7 @@ import pytest
 from classifier.attribute_training import MAPPINGS, load_rows
 from classifier.attributes import AttributeHeads, AttributeScorer
 from classifier.moderator import Moderator
-from classifier.schema import ATTRIBUTES, MODEL_ATTRIBUTES
+from classifier.schema import MODEL_ATTRIBUTES, SCORE_ATTRIBUTES
 from tests.conftest import MODELS, ROOT
 
 CARD = MODELS / "attributes-fr" / "card.json"
@@ -91,7 +91,7 @@ def test_one_transform_scores_every_attribute_like_the_pipeline(scorer):
 def test_moderator_results_carry_every_attribute_and_toxicity_is_the_hostile_probability():
     mod = Moderator.load(sentiment=False, reasons=False)
     result = mod.score([INSULTS["fr"][0]])[0]
-    assert set(result.attributes) == set(ATTRIBUTES)
+    assert set(result.attributes) == set(SCORE_ATTRIBUTES)
     assert result.attributes["toxicity"] == pytest.approx(result.hostile, abs=1e-4)
     assert all(0.0 <= v <= 1.0 for v in result.attributes.values())
     assert mod.available_attributes()[-1] == "shouting_experimental"
@@ -102,10 +102,11 @@ def test_the_card_has_per_attribute_heldout_metrics_thresholds_data_and_licences
     card = json.loads(CARD.read_text(encoding="utf-8"))
     assert card["rebuild_command"] == "classifier train --preset attributes"
     heldout = card["metrics"]["heldout_per_attribute"]
-    assert set(heldout) == set(MODEL_ATTRIBUTES) == set(card["thresholds"])
+    assert set(heldout) == set(MODEL_ATTRIBUTES) == set(card["attribute_thresholds"])
     for attribute, block in heldout.items():
         assert 0.5 < block["all"]["roc_auc"] <= 1.0, attribute
-        assert 0.0 < card["thresholds"][attribute]["review"] <= card["thresholds"][attribute]["reject"] <= 1.0
+        thresholds = card["attribute_thresholds"][attribute]
+        assert 0.0 < thresholds["review"] <= thresholds["reject"] <= 1.0
     french = {"cyberagressionado_v1", "jigsaw_toxic_mt_fr"}
     english = {"ucc_globeandmail_en", "davidson_en"}
     assert french <= set(heldout["insult"]) and english <= set(heldout["insult"])

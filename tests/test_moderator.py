@@ -13,7 +13,7 @@ import pytest
 from classifier import Moderator, Result
 from classifier import policy as pol
 from classifier.errors import EXIT_USAGE, ModelError
-from classifier.schema import ATTRIBUTES, DECISIONS, SENTIMENTS
+from classifier.schema import DECISIONS, SCORE_ATTRIBUTES, SENTIMENTS
 from tests.conftest import DATA, MODELS, ROOT
 
 INSULT = "Ferme ta gueule, espèce de connard, retourne à l'école."
@@ -90,7 +90,7 @@ def test_shouting_alone_gives_its_reason_and_a_review(mod):
 
 def test_result_to_dict_is_flat_and_json_ready(mod):
     data = mod.score_one(POLITE).to_dict()
-    assert list(data) == ["text", "hostile", *ATTRIBUTES, "shouting", "caps_ratio", "sentiment", *SENTIMENTS,
+    assert list(data) == ["text", "hostile", *SCORE_ATTRIBUTES, "shouting", "caps_ratio", "sentiment", *SENTIMENTS,
                           "decision", "reasons", "language", "model"]  # fmt: skip
     json.dumps(data)
     assert isinstance(data["reasons"], list)

@@ -116,6 +116,24 @@ def test_google_client_gets_perspectives_error_for_an_unknown_attribute(google):
     assert error["details"][0]["errorType"] == "INVALID_REQUEST"
 
 
+def test_google_client_gets_every_attribute_and_insult_versus_threat(google):
+    from tests.test_attributes import INSULTS, THREATS
+
+    every = {name: {} for name in ("TOXICITY", "SEVERE_TOXICITY", "INSULT", "THREAT", "IDENTITY_ATTACK", "PROFANITY",
+                                   "SHOUTING_EXPERIMENTAL")}  # fmt: skip
+    for language in ("fr", "en"):
+        insult, threat = (
+            google.comments().analyze(body={"comment": {"text": t}, "requestedAttributes": every}).execute()
+            for t in (INSULTS[language][0], THREATS[language][0])
+        )
+        assert set(insult["attributeScores"]) == set(every) and insult["detectedLanguages"] == [language]
+        values = {k: v["summaryScore"]["value"] for k, v in insult["attributeScores"].items()}
+        assert all(0.0 <= v <= 1.0 for v in values.values())
+        assert values["INSULT"] > values["THREAT"]
+        threat_values = {k: v["summaryScore"]["value"] for k, v in threat["attributeScores"].items()}
+        assert threat_values["THREAT"] > threat_values["INSULT"]
+
+
 def test_suggestscore_feedback_appears_in_queue_export(google, server):
     _, db = server
     body = {
@@ -248,3 +266,4 @@ def test_analyze_stores_nothing_unless_the_server_opted_in(tmp_path, local):
     queued = SQLiteStore(tmp_path / "b" / "q.db").list_comments("pending")
     assert [(c["text"], c["language"]) for c in queued] == [("Quel commentaire idiot", "fr")]
     assert queued[0]["attributes"]["toxicity"] == pytest.approx(queued[0]["hostile"], abs=1e-4)
+

@@ -33,11 +33,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from classifier import __version__
-from classifier.schema import ATTRIBUTES, LANGUAGES, SHOUTING_ATTRIBUTE
+from classifier.schema import ATTRIBUTES, LANGUAGES
 
 VERSION = "v1alpha1"
 #: Attribute names on the wire (upper case) -> our attribute names.
-ATTRIBUTE_NAMES = {name.upper(): name for name in (*ATTRIBUTES, SHOUTING_ATTRIBUTE)}
+ATTRIBUTE_NAMES = {name.upper(): name for name in ATTRIBUTES}
 #: Perspective refuses comments over 20 KB of UTF-8.
 MAX_COMMENT_BYTES = 20480
 #: Score types we answer; Perspective's others (STD_DEV_SCORE, PERCENTILE, RAW) are refused.
