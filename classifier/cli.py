@@ -306,13 +306,18 @@ def score(
         bool,
         typer.Option("--reasons/--no-reasons", help="Explain flagged comments (--no-reasons: faster, only the shouting rule)."),
     ] = True,
+    with_attributes: Annotated[
+        bool,
+        typer.Option("--attributes/--no-attributes", help="Add the attribute model's scores (--no-attributes: faster, fields empty)."),
+    ] = True,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
 
-    Each output record keeps the input fields and adds hostile, shouting, caps_ratio,
-    sentiment (and the negative/neutral/positive probabilities), decision
+    Each output record keeps the input fields and adds hostile, the attributes
+    (toxicity, severe_toxicity, insult, threat, identity_attack, profanity), shouting,
+    caps_ratio, sentiment (and the negative/neutral/positive probabilities), decision
     (approve/review/reject from the model card's thresholds, a config file or the
-    options), reasons and model. A bad row is reported on stderr with its row number
+    options), reasons, language and model. A bad row is reported on stderr with its row number
     and skipped; a summary line ends on stderr.
 
     Exit codes: 0 ok; 1 some row or file failed (the rest was scored); 2 usage;
@@ -348,6 +353,7 @@ def score(
         "reject": reject_threshold,
         "sentiment": with_sentiment,
         "reasons": with_reasons,
+        "attributes": with_attributes,
     }
     rows = batch.iter_rows(paths or [], text or [], text_column, report)
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)

@@ -204,7 +204,7 @@ def test_bad_configs_are_usage_errors_with_a_clear_message(tmp_path, content):
 
 
 def test_the_gate_only_moderator_decides_alike_without_sentiment_or_ngram_reasons(mod):
-    gate = Moderator.load(sentiment=False, reasons=False)
+    gate = Moderator.load(sentiment=False, reasons=False, attributes=False)
     df = pd.read_csv(DATA / "eval_news_fr.csv", keep_default_na=False)
     texts = df.text.tolist()[:80] + [SHOUT, INSULT]
     full, fast = mod.score(texts), gate.score(texts)

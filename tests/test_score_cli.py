@@ -235,7 +235,7 @@ def test_a_refused_model_or_setting_is_one_line_and_a_documented_code(args, code
 
 
 def test_gate_only_scoring_leaves_sentiment_and_ngram_reasons_out():
-    result = run("--text", INSULT, "--text", SHOUT, "--no-sentiment", "--no-reasons", "--format", "jsonl")
+    result = run("--text", INSULT, "--text", SHOUT, "--no-sentiment", "--no-reasons", "--no-attributes", "--format", "jsonl")
     assert result.exit_code == 0, result.output
     insult, shout = jsonl(result.stdout)
     for record in (insult, shout):
