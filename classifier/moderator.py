@@ -137,11 +137,12 @@ class Moderator:
             )
         ]
 
-    def score_attributes(self, texts: Sequence[str]) -> list[dict[str, float]]:
+    def score_attributes(self, texts: Sequence[str], only: Sequence[str] | None = None) -> list[dict[str, float]]:
         """The attribute probabilities alone, plus :data:`~classifier.schema.SHOUTING_ATTRIBUTE` (the caps ratio).
 
         What the Perspective-compatible API needs: no decision, sentiment or reasons.
-        Without the attribute model, only ``toxicity`` and shouting.
+        Without the attribute model, only ``toxicity`` and shouting. ``only`` names the
+        attributes wanted: the attribute model runs only when one of its attributes is.
         """
         texts = _texts(texts, "score_attributes")
         if not texts:
@@ -149,9 +150,10 @@ class Moderator:
         cleaned = [clean_text(t) for t in texts]
         hostile = self.model.predict_proba(cleaned)[:, self._hostile_column].tolist()
         caps = shouting_scores(texts)
+        learn = only is None or any(a in MODEL_ATTRIBUTES for a in only)
         return [
             {**{k: v for k, v in scores.items() if v is not None}, SHOUTING_ATTRIBUTE: round(ratio, 4)}
-            for scores, (_, ratio) in zip(self._attributes(cleaned, hostile), caps)
+            for scores, (_, ratio) in zip(self._attributes(cleaned, hostile, learn), caps)
         ]
 
     def available_attributes(self) -> tuple[str, ...]:
@@ -185,9 +187,10 @@ class Moderator:
         explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS)
         return dict(zip(flagged, explained))
 
-    def _attributes(self, cleaned: list[str], hostile: list[float]) -> list[dict[str, float | None]]:
-        """``toxicity`` (the hostile probability) and the attribute model's scores (None without it)."""
-        learnt = self.attributes.score(cleaned) if self.attributes is not None else [{}] * len(cleaned)
+    def _attributes(self, cleaned: list[str], hostile: list[float], learn: bool = True) -> list[dict[str, float | None]]:
+        """``toxicity`` (the hostile probability) and the attribute model's scores (None without it or not ``learn``)."""
+        use = learn and self.attributes is not None
+        learnt = self.attributes.score(cleaned) if use else [{}] * len(cleaned)
         return [
             {"toxicity": round(h, 4), **{a: scores.get(a) for a in MODEL_ATTRIBUTES}}
             for h, scores in zip(hostile, learnt)

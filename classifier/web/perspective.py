@@ -53,7 +53,7 @@ _TAG = re.compile(r"<[^>]*>")
 class AttributeModel(Protocol):
     """What the router needs from a scorer: :class:`classifier.moderator.Moderator` fits."""
 
-    def score_attributes(self, texts: Sequence[str]) -> list[dict[str, float]]: ...
+    def score_attributes(self, texts: Sequence[str], only: Sequence[str] | None = None) -> list[dict[str, float]]: ...
     def available_attributes(self) -> tuple[str, ...]: ...
 
 
@@ -246,7 +246,7 @@ def analyze(model: AttributeModel, request: Analysis) -> tuple[dict[str, Any], s
     language, detected = scored_language(request.text, request.languages, request.requested[0].wire)
     spans = sentence_spans(request.text) if request.spans else []
     texts = [request.text] + ([s for _, _, s in spans] if len(spans) > 1 else [])
-    scores = model.score_attributes(texts)
+    scores = model.score_attributes(texts, only=[item.attribute for item in request.requested])
     whole, parts = scores[0], scores[1:] or [scores[0]]
     out: dict[str, Any] = {}
     for item in request.requested:
