@@ -40,7 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 queue_app = typer.Typer(
-    help="The moderation queue: ingest, list, decide and export (SQLite).",
+    help="The moderation queue: ingest, list, decide, export, settings and moderator accounts (SQLite or PostgreSQL).",
     no_args_is_help=True,
 )
 app.add_typer(queue_app, name="queue")
@@ -399,7 +399,13 @@ class _Progress:
 
 # ---- queue (moderation queue: ingest, list, decide, export, settings) and serve
 
-DbOption = Annotated[Path, typer.Option("--db", help="The queue database (SQLite file).", show_default=False)]
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db", help="The queue database: a SQLite file, or a postgresql://USER@HOST/DB URL (several servers share one).",
+        show_default=False,
+    ),
+]
 QUEUE_TABLE_COLUMNS = ("id", "status", "hostile", "shouting", "author", "text")
 
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from classifier.queue import ingest
-from classifier.store import SQLiteStore
+from classifier.store import open_store
 from classifier.web.app import STATIC, create_app
 from tests.conftest import SEEDS
 from tests.queue_support import JSONL_COMMENTS, ROOT, XSS_TEXT, KeywordScorer, classifier_cmd, write_jsonl
@@ -25,13 +25,17 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TEXTS = ["Bonne journée à tous", "Quel crétin ce ministre", "Espèce d'idiot", "Article d'ordure", XSS_TEXT]
 
 
-@pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "queue.db"
-    store = SQLiteStore(path, create=True)
+def _fill(db, tmp_path):
+    store = open_store(db, create=True)
     ingest(store, [str(write_jsonl(tmp_path / "c.jsonl", [{"text": t, "author": "lecteur"} for t in TEXTS]))], KeywordScorer())
     store.close()
-    return path
+    return db
+
+
+@pytest.fixture
+def db(tmp_path, queue_db):
+    """A queue of TEXTS on each store in turn (SQLite, PostgreSQL)."""
+    return _fill(queue_db, tmp_path)
 
 
 @pytest.fixture
@@ -102,7 +106,7 @@ def test_a_decision_is_recorded_and_can_be_undone(client, db):
 
     history = client.get(f"/api/comments/{target['id']}/history", headers=AUTH).json()
     assert [e["decision"] for e in history] == ["reject", "undo", "approve"]
-    store = SQLiteStore(db)
+    store = open_store(db)
     assert store.get(target["id"])["status"] == "approved"
     store.close()
 
@@ -153,9 +157,9 @@ def test_openapi_and_page_are_public_and_self_contained(client):
     assert client.get("/docs").status_code == 404  # the interactive docs would load a CDN
 
 
-def test_whole_flow_with_the_shipped_model(tmp_path):
+def test_whole_flow_with_the_shipped_model(tmp_path, queue_db):
     """Ingest seeds + JSONL twice, serve with a token, decide once, export exactly that decision."""
-    db = tmp_path / "queue.db"
+    db = queue_db
     jsonl = write_jsonl(tmp_path / "comments.jsonl", JSONL_COMMENTS)
     for _ in range(2):
         proc = subprocess.run(
@@ -205,8 +209,10 @@ def test_serve_refuses_to_start_without_a_token_or_with_a_corrupted_database(tmp
     assert corrupted.returncode == 5 and corrupted.stderr.count("\n") == 1 and "garbage.db" in corrupted.stderr
 
 
-def test_a_locked_database_answers_503_with_the_reason(db):
+def test_a_locked_database_answers_503_with_the_reason(tmp_path):
     import sqlite3
+
+    db = _fill(tmp_path / "queue.db", tmp_path)
 
     app = create_app(db, TOKEN, KeywordScorer())
     app.state.store.busy_timeout = 0.2  # before any request opens a connection

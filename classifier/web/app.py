@@ -25,7 +25,7 @@ from starlette.datastructures import MutableHeaders
 from classifier import __version__
 from classifier.errors import StoreError
 from classifier.queue import Scorer
-from classifier.store import SQLiteStore, UnknownComment
+from classifier.store import Claimed, UnknownComment, open_store
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: The page loads only its own files; inline scripts and handlers never run (defence in depth).
@@ -65,6 +65,8 @@ class CommentOut(BaseModel):
     decided_at: str | None
     note: str | None
     ingested_at: str
+    claimed_by: str | None = Field(default=None, description="the moderator reviewing this pending comment, if any")
+    claimed_until: str | None = Field(default=None, description="when that claim expires")
 
 
 class Counts(BaseModel):
@@ -145,15 +147,15 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(db_path: str | Path, token: str, moderator: Scorer | None = None) -> FastAPI:
-    """The HTTP app for the queue at ``db_path``, guarded by ``token``.
+def create_app(db: str | Path, token: str, moderator: Scorer | None = None) -> FastAPI:
+    """The HTTP app for the queue at ``db`` (a SQLite file or a ``postgresql://`` URL), guarded by ``token``.
 
     ``moderator`` scores ``POST /api/score``; None loads the shipped model on first use.
     Raises StoreError at once when the database is locked, corrupted or unknown.
     """
     if not token:
         raise ValueError("a non-empty token is required")
-    store = SQLiteStore(db_path, create=True)
+    store = open_store(db, create=True)
     expected = token.encode("utf-8")
     scorer: dict[str, Scorer] = {"moderator": moderator} if moderator is not None else {}
 
@@ -243,6 +245,14 @@ def create_app(db_path: str | Path, token: str, moderator: Scorer | None = None)
     ) -> dict[str, Any]:
         body = body or NoteIn()
         return _decide(comment_id, "undo", body.by or x_moderator, body.note)
+
+    @api.post("/claim", response_model=list[CommentOut], summary="Reserve pending comments for me")
+    def claim(
+        limit: Annotated[int, Query(ge=1, le=200)] = 20,
+        x_moderator: Annotated[str | None, Header(max_length=100)] = None,
+    ) -> list[dict[str, Any]]:
+        """The highest-priority pending comments nobody else holds, reserved for the caller for 10 minutes."""
+        return store.claim(x_moderator or "moderator", limit)
 
     @api.post("/score", response_model=ScoreOut, summary="Score texts without queueing them")
     def score(body: ScoreIn) -> dict[str, Any]:
