@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -94,24 +96,44 @@ def postgres_server():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-@pytest.fixture
-def postgres_db(postgres_server):
-    """A fresh, empty database on the test cluster for one test; yields its URL, dropped afterwards."""
+@contextmanager
+def fresh_postgres_db(server: str) -> Iterator[str]:
+    """A new, empty database on the test cluster; yields its URL, dropped afterwards."""
     import uuid
 
     import psycopg
 
     name = f"queue_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as conn:
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{postgres_server}/{name}"
-    with psycopg.connect(postgres_server + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def queue_db(request, tmp_path) -> str:
-    """Where a queue test keeps its queue: a SQLite file, then a PostgreSQL database (same tests, both stores)."""
+@pytest.fixture
+def postgres_db(postgres_server):
+    """A fresh, empty database on the test cluster for one test."""
+    with fresh_postgres_db(postgres_server) as url:
+        yield url
+
+
+#: The stores every queue suite runs against (a pytest parameter: one suite, both stores).
+STORES = ["sqlite", "postgresql"]
+
+
+def queue_location(request, directory: Path) -> Iterator[str]:
+    """A SQLite file in ``directory`` or a fresh PostgreSQL database, after ``request.param``."""
     if request.param == "sqlite":
-        return str(tmp_path / "queue.db")
-    return request.getfixturevalue("postgres_db")
+        yield str(directory / "queue.db")
+    else:
+        with fresh_postgres_db(request.getfixturevalue("postgres_server")) as url:
+            yield url
+
+
+@pytest.fixture(params=STORES)
+def queue_db(request, tmp_path) -> Iterator[str]:
+    """Where a queue test keeps its queue: a SQLite file, then a PostgreSQL database (same tests, both stores)."""
+    yield from queue_location(request, tmp_path)

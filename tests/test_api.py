@@ -14,6 +14,7 @@ import subprocess
 import pytest
 from fastapi.testclient import TestClient
 
+from classifier.accounts import ADMIN, add_user
 from classifier.queue import ingest
 from classifier.store import open_store
 from classifier.web.app import STATIC, create_app
@@ -87,8 +88,13 @@ def test_pending_comments_come_by_priority_with_their_scores(client):
 
 def test_a_decision_is_recorded_and_can_be_undone(client, db):
     target = _pending(client)["items"][0]
+    store = open_store(db)
+    alice = {"Authorization": "Bearer " + add_user(store, "alice", "moderator")}
+    store.close()
     response = client.post(
-        f"/api/comments/{target['id']}/decision", json={"decision": "reject", "note": "insulte"}, headers={**AUTH, "X-Moderator": "alice"}
+        f"/api/comments/{target['id']}/decision",
+        json={"decision": "reject", "note": "insulte", "by": "mallory"},  # a name the client picks is ignored
+        headers={**alice, "X-Moderator": "mallory"},
     )
     assert response.status_code == 200
     body = response.json()
@@ -98,14 +104,14 @@ def test_a_decision_is_recorded_and_can_be_undone(client, db):
     assert [c["id"] for c in rejected] == [target["id"]]
 
     undone = client.post(f"/api/comments/{target['id']}/undo", headers=AUTH)
-    assert undone.status_code == 200 and undone.json()["status"] == "pending"
+    assert undone.status_code == 200 and undone.json()["status"] == "pending" and undone.json()["decided_by"] is None
     again = client.post(f"/api/comments/{target['id']}/decision", json={"decision": "undo"}, headers=AUTH)
     assert again.status_code == 409  # pending already: nothing to undo
     approved = client.post(f"/api/comments/{target['id']}/decision", json={"decision": "approve"}, headers=AUTH)
     assert approved.json()["status"] == "approved"
 
     history = client.get(f"/api/comments/{target['id']}/history", headers=AUTH).json()
-    assert [e["decision"] for e in history] == ["reject", "undo", "approve"]
+    assert [(e["decision"], e["decided_by"]) for e in history] == [("reject", "alice"), ("undo", ADMIN), ("approve", ADMIN)]
     store = open_store(db)
     assert store.get(target["id"])["status"] == "approved"
     store.close()

@@ -18,6 +18,7 @@ from classifier.store.migrations import MIGRATIONS, NAMES, Migration
 from classifier.store.postgres import PostgresStore, is_postgres_url
 from classifier.store.protocol import (
     APPROVED,
+    ATTRIBUTE_FILTERS,
     AUTO,
     CLAIM_SECONDS,
     DECISION_STATUS,
@@ -38,7 +39,7 @@ from classifier.store.protocol import (
 from classifier.store.sqlite import BUSY_TIMEOUT, SQLiteStore
 
 __all__ = [
-    "APPROVED", "AUTO", "BUSY_TIMEOUT", "CLAIM_SECONDS", "DECISION_STATUS", "MIGRATIONS", "MIN_SEARCH", "NAMES", "PENDING",
+    "APPROVED", "ATTRIBUTE_FILTERS", "AUTO", "BUSY_TIMEOUT", "CLAIM_SECONDS", "DECISION_STATUS", "MIGRATIONS", "MIN_SEARCH", "NAMES", "PENDING",
     "REJECTED", "ROLES", "STATUSES", "Claimed", "Entry", "Filters", "Migration", "PostgresStore", "QueueStore", "SQLiteStore",
     "Settings", "UnknownComment", "UnknownUser", "now", "open_store",
 ]  # fmt: skip

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from classifier.store.protocol import ATTRIBUTE_FILTERS
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -103,7 +105,10 @@ _USERS = """
 _FILTER_INDEXES = """
     CREATE INDEX comments_author ON comments (author, status);
     CREATE INDEX comments_page ON comments (page, status, priority DESC, seq);
-"""
+""" + "".join(
+    f"    CREATE INDEX comments_{name} ON comments (status, priority DESC, seq) WHERE {predicate};\n"
+    for name, predicate in ATTRIBUTE_FILTERS.items()
+)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(

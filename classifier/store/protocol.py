@@ -24,6 +24,9 @@ AUTO = "auto"
 ROLES = ("moderator", "admin")
 #: Seconds a claimed comment stays reserved for its moderator unless decided or claimed again.
 CLAIM_SECONDS = 600
+#: Attribute filters of the page, each a fixed predicate with its own partial index (migration m005):
+#: hostile probability at least 0.5, shouting, held by a suspect word.
+ATTRIBUTE_FILTERS = {"hostile": "hostile >= 0.5", "shouting": "shouting = 1", "suspect": "suspect != '[]'"}
 #: Shortest text search: both stores index text by trigrams, which need three characters.
 MIN_SEARCH = 3
 
@@ -86,15 +89,18 @@ class Entry:
 
 @dataclass(frozen=True)
 class Filters:
-    """What narrows a comment list: a page (article), an author, a text or author search."""
+    """What narrows a comment list: a page (article), an author, an attribute, a text or author search."""
 
     page: str | None = None
     author: str | None = None
+    attribute: str | None = None
     search: str | None = None
 
     def __post_init__(self) -> None:
         if self.search is not None and len(self.search.strip()) < MIN_SEARCH:
             raise ValueError(f"a search needs at least {MIN_SEARCH} characters")
+        if self.attribute is not None and self.attribute not in ATTRIBUTE_FILTERS:
+            raise ValueError(f"unknown attribute {self.attribute!r} (expected {', '.join(ATTRIBUTE_FILTERS)})")
 
 
 class UnknownComment(LookupError):

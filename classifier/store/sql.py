@@ -18,6 +18,7 @@ from typing import Any
 from classifier.errors import StoreError
 from classifier.store.migrations import MIGRATIONS, MIGRATIONS_TABLE, NAMES
 from classifier.store.protocol import (
+    ATTRIBUTE_FILTERS,
     AUTO,
     CLAIM_SECONDS,
     DECISION_STATUS,
@@ -220,6 +221,8 @@ class SQLStore:
         if filters.author is not None:
             where.append("author = ?")
             params.append(filters.author)
+        if filters.attribute is not None:
+            where.append(ATTRIBUTE_FILTERS[filters.attribute])  # literal: the planner matches its partial index
         if filters.search is not None:
             clause, values = self._search(filters.search.strip())
             where.append(clause)
