@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from classifier.store.migrations import MIGRATIONS, NAMES, Migration
+from classifier.store.migrations import MIGRATIONS, NAMES, Migration, sql_in
 from classifier.store.postgres import PostgresStore, is_postgres_url
 from classifier.store.protocol import (
     APPROVED,
@@ -32,6 +32,7 @@ from classifier.store.protocol import (
     Filters,
     QueueStore,
     Settings,
+    SettingsError,
     UnknownComment,
     UnknownUser,
     now,
@@ -41,7 +42,7 @@ from classifier.store.sqlite import BUSY_TIMEOUT, SQLiteStore
 __all__ = [
     "APPROVED", "ATTRIBUTE_FILTERS", "AUTO", "BUSY_TIMEOUT", "CLAIM_SECONDS", "DECISION_STATUS", "MIGRATIONS", "MIN_SEARCH", "NAMES", "PENDING",
     "REJECTED", "ROLES", "STATUSES", "Claimed", "Entry", "Filters", "Migration", "PostgresStore", "QueueStore", "SQLiteStore",
-    "Settings", "UnknownComment", "UnknownUser", "now", "open_store",
+    "Settings", "SettingsError", "UnknownComment", "UnknownUser", "now", "open_store", "sql_in",
 ]  # fmt: skip
 
 

@@ -59,7 +59,7 @@ class PostgresStore(SQLStore):
 
     def __init__(self, url: str, create: bool = False, pool_size: int = POOL_SIZE):
         try:
-            import psycopg  # noqa: F401
+            import psycopg
             from psycopg.rows import dict_row
             from psycopg_pool import ConnectionPool
         except ImportError as exc:  # pragma: no cover - both are dependencies
@@ -68,6 +68,7 @@ class PostgresStore(SQLStore):
         self.location = redact(url)
         self._pool = None
         with self._errors():
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT)).close()  # fails at once with the server's reason
             self._pool = ConnectionPool(
                 url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT, open=False,
                 kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": int(CONNECT_TIMEOUT)},

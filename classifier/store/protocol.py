@@ -12,16 +12,18 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from classifier.errors import StoreError
+from classifier.errors import EXIT_USAGE, ClassifierError
+from classifier.schema import ROLES, STATUSES, QueueDecision, QueueStatus
 
-PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-STATUSES = (PENDING, APPROVED, REJECTED)
+PENDING, APPROVED, REJECTED = STATUSES
 #: Moderator decisions and the status each one leads to; ``undo`` puts a comment back in the queue.
-DECISION_STATUS = {"approve": APPROVED, "reject": REJECTED, "undo": PENDING}
+DECISION_STATUS = {
+    QueueDecision.approve.value: QueueStatus.approved.value,
+    QueueDecision.reject.value: QueueStatus.rejected.value,
+    QueueDecision.undo.value: QueueStatus.pending.value,
+}
 #: The ``decided_by`` of decisions taken by the deployment's rules at ingest, not by a person.
 AUTO = "auto"
-#: Moderator roles: admins also change settings, manage accounts and export decisions.
-ROLES = ("moderator", "admin")
 #: Seconds a claimed comment stays reserved for its moderator unless decided or claimed again.
 CLAIM_SECONDS = 600
 #: Attribute filters of the page, each a fixed predicate with its own partial index (migration m005):
@@ -29,6 +31,12 @@ CLAIM_SECONDS = 600
 ATTRIBUTE_FILTERS = {"hostile": "hostile >= 0.5", "shouting": "shouting = 1", "suspect": "suspect != '[]'"}
 #: Shortest text search: both stores index text by trigrams, which need three characters.
 MIN_SEARCH = 3
+
+
+class SettingsError(ClassifierError):
+    """Queue settings that make no sense (a usage error; stored ones are a StoreError)."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
@@ -49,11 +57,11 @@ class Settings:
     def __post_init__(self) -> None:
         for name in ("auto_approve_below", "auto_reject_above"):
             value = getattr(self, name)
-            if value is not None and not 0.0 <= value <= 1.0:
-                raise StoreError(f"{name.replace('_', '-')} must be a probability between 0 and 1, got {value}")
+            if value is not None and not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                raise SettingsError(f"{name.replace('_', '-')} must be a probability between 0 and 1, got {value}")
         low, high = self.auto_approve_below, self.auto_reject_above
         if low is not None and high is not None and low > high:
-            raise StoreError(f"auto-approve-below ({low}) is above auto-reject-above ({high})")
+            raise SettingsError(f"auto-approve-below ({low}) is above auto-reject-above ({high})")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

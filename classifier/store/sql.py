@@ -29,6 +29,7 @@ from classifier.store.protocol import (
     Entry,
     Filters,
     Settings,
+    SettingsError,
     UnknownComment,
     UnknownUser,
     now,
@@ -362,7 +363,10 @@ class SQLStore:
         known = {k: v for k, v in stored.items() if k in Settings.__dataclass_fields__}
         for key in ("banned", "suspect"):
             known[key] = tuple(known.get(key, ()))
-        return Settings(**known)
+        try:
+            return Settings(**known)
+        except SettingsError as exc:
+            raise StoreError(f"{self.location}: stored queue settings are invalid ({exc})") from None
 
     def save_settings(self, settings: Settings) -> None:
         with self._write() as conn:

@@ -20,15 +20,23 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from starlette.datastructures import MutableHeaders
 
 from classifier import __version__
 from classifier import accounts
 from classifier.errors import StoreError
 from classifier.queue import EXPORT_COLUMNS, Scorer, export_rows, in_context, normalise_word
-from classifier.store import MIN_SEARCH, Filters, Settings, UnknownComment, UnknownUser, open_store
+from classifier.schema import DECISIONS, QUEUE_DECISIONS, STATUSES, QueueStatus
+from classifier.store import ATTRIBUTE_FILTERS, MIN_SEARCH, ROLES, Filters, Settings, SettingsError, UnknownComment, UnknownUser, open_store
 from classifier.web.auth import AdminUser, CurrentUser, current_user
+
+#: The API's types for the values declared in :mod:`classifier.schema`.
+StatusValue = Literal[STATUSES]  # type: ignore[valid-type]
+DecisionValue = Literal[QUEUE_DECISIONS]  # type: ignore[valid-type]
+ModelDecisionValue = Literal[DECISIONS]  # type: ignore[valid-type]
+RoleValue = Literal[ROLES]  # type: ignore[valid-type]
+AttributeValue = Literal[tuple(ATTRIBUTE_FILTERS)]  # type: ignore[valid-type]
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: The page loads only its own files; inline scripts and handlers never run (defence in depth).
@@ -61,9 +69,9 @@ class CommentOut(BaseModel):
     reasons: list[str]
     suspect: list[str] = Field(description="suspect words of the deployment found in the text (highlighted)")
     model: str
-    model_decision: str | None = Field(description="the model policy's approve/review/reject")
+    model_decision: ModelDecisionValue | None = Field(description="the model policy's approve/review/reject")
     priority: float = Field(description="review priority: max(hostile, 1 - |2*hostile - 1|), +1 when held by a suspect word")
-    status: Literal["pending", "approved", "rejected"]
+    status: StatusValue
     decided_by: str | None
     decided_at: str | None
     note: str | None
@@ -86,22 +94,20 @@ class ListedComment(CommentOut):
     parent: Parent | None = Field(default=None, description="the comment this one replies to, when it is queued")
 
 
-class Counts(BaseModel):
-    pending: int
-    approved: int
-    rejected: int
+#: Comments per status (one field per :class:`~classifier.schema.QueueStatus`).
+Counts = create_model("Counts", **{status: (int, ...) for status in STATUSES})
 
 
 class CommentList(BaseModel):
     items: list[ListedComment]
     counts: Counts
-    status: str
+    status: StatusValue
     limit: int
     offset: int
 
 
 class DecisionIn(BaseModel):
-    decision: Literal["approve", "reject", "undo"]
+    decision: DecisionValue
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -111,7 +117,7 @@ class NoteIn(BaseModel):
 
 class Me(BaseModel):
     name: str
-    role: Literal["moderator", "admin"]
+    role: RoleValue
 
 
 class SettingsIn(BaseModel):
@@ -130,7 +136,7 @@ class SettingsOut(BaseModel):
 
 class UserIn(BaseModel):
     name: str = Field(min_length=1, max_length=accounts.MAX_NAME)
-    role: Literal["moderator", "admin"] = "moderator"
+    role: RoleValue = "moderator"
 
 
 class UserOut(BaseModel):
@@ -150,7 +156,7 @@ class NewUser(BaseModel):
 class LogEntry(BaseModel):
     seq: int
     comment_id: str
-    decision: str
+    decision: DecisionValue
     decided_by: str
     decided_at: str
     model: str | None
@@ -247,13 +253,13 @@ def create_app(db: str | Path, token: str | None = None, moderator: Scorer | Non
 
     @api.get("/comments", response_model=CommentList, summary="Comments with a status; pending by priority")
     def list_comments(
-        status: Annotated[Literal["pending", "approved", "rejected"], Query()] = "pending",
+        status: Annotated[StatusValue, Query()] = QueueStatus.pending.value,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
         page: Annotated[str | None, Query(max_length=2000, description="only this page (article)")] = None,
         author: Annotated[str | None, Query(max_length=200, description="only this author")] = None,
         attribute: Annotated[
-            Literal["hostile", "shouting", "suspect"] | None,
+            AttributeValue | None,
             Query(description="only hostile (probability >= 0.5), shouting, or held by a suspect word"),
         ] = None,
         q: Annotated[
@@ -336,7 +342,7 @@ def create_app(db: str | Path, token: str | None = None, moderator: Scorer | Non
         words = {key: tuple(dict.fromkeys(w for w in map(normalise_word, getattr(body, key)) if w)) for key in ("banned", "suspect")}
         try:
             settings = Settings(auto_approve_below=body.auto_approve_below, auto_reject_above=body.auto_reject_above, **words)
-        except StoreError as exc:
+        except SettingsError as exc:
             raise HTTPException(422, str(exc)) from None
         store.save_settings(settings)
         return settings.to_dict()
