@@ -8,10 +8,7 @@ exit codes of :mod:`classifier.errors`:
   4 --fail-on gate tripped · 5 queue database error
 """
 
-from __future__ import annotations
-
 import os
-import shutil
 import sys
 import time
 from enum import Enum
@@ -23,7 +20,6 @@ import typer
 
 from classifier import __version__
 from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, ClassifierError
-from classifier.output import write_records
 from classifier.schema import DECISIONS, Decision, InputFormat, OutputFormat, QueueDecision, QueueStatus, Task
 
 EXIT_CODES_HELP = (
@@ -32,8 +28,14 @@ EXIT_CODES_HELP = (
     "5 queue database locked or corrupted; 70 internal error (a bug)."
 )
 
+# Plain click help, without rich: rich (and the markdown parser it pulls in) took most of the
+# start-up time of `classifier --help` (bench/bench_start.py). typer imports rich whenever it is
+# installed, even with rich_markup_mode=None, unless told it is not there.
+typer.core.HAS_RICH = False
+
 app = typer.Typer(
     name="classifier",
+    rich_markup_mode=None,
     help="Offline, French-first moderation of news comments: parse pages, score (hostile, "
     "shouting, sentiment), train, and run a moderation queue.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
@@ -42,6 +44,7 @@ app = typer.Typer(
 )
 queue_app = typer.Typer(
     help="The moderation queue: ingest, list, decide and export (SQLite).",
+    rich_markup_mode=None,
     no_args_is_help=True,
 )
 app.add_typer(queue_app, name="queue")
@@ -50,6 +53,13 @@ FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", help="Output format: json, jsonl, csv or table.", case_sensitive=False),
 ]
+
+
+def write_records(*args, **kwargs) -> int:
+    """:func:`classifier.output.write_records`, imported when a command writes (keeps ``--help`` fast)."""
+    from classifier.output import write_records as write
+
+    return write(*args, **kwargs)
 
 
 def fail(message: str) -> None:
@@ -200,6 +210,8 @@ def _short_time(published: str | None) -> str:
 
 def _print_page_table(page) -> None:
     """A status line for the page, then its comments as a table (fits the terminal, 80 columns)."""
+    import shutil
+
     from classifier.output import format_table
 
     width = min(shutil.get_terminal_size((80, 24)).columns, 120)

@@ -8,6 +8,7 @@ installed with ``--no-deps --no-build-isolation``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -23,8 +24,12 @@ from tests.conftest import ROOT, SEEDS
 SOURCES = ("classifier", "models", "pyproject.toml", "README.md")
 
 
+#: The environment of the installed commands: nothing on PYTHONPATH may point back at a checkout.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
 def _run(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, **kwargs)
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, env=CLEAN_ENV, **kwargs)
 
 
 @pytest.fixture(scope="module")
