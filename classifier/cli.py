@@ -671,6 +671,7 @@ def serve(
     from classifier.moderator import Moderator
     from classifier.store import open_store
     from classifier.web.app import create_app
+    from classifier.web.security import check_token, is_loopback
 
     store = open_store(db, create=True)  # a locked or corrupted database fails before the model loads
     accounts = any(u["active"] for u in list_users(store))
@@ -681,8 +682,11 @@ def serve(
             "(refusing to serve without one)",
             EXIT_USAGE,
         )
+    warning = check_token(token, host) if token else None  # before the model loads: a refusal is quick
     web = create_app(db, token or None, Moderator.load(model))
-    if host not in ("127.0.0.1", "::1", "localhost"):
+    if warning:
+        fail(warning)
+    if not is_loopback(host):
         fail(f"warning: serving on {host}, beyond this machine: put a TLS proxy in front")
     typer.echo(f"classifier: serving {web.state.store.location} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning")
