@@ -652,8 +652,10 @@ def serve(
     Every /api request needs a token (Authorization: Bearer TOKEN, or X-Token): a
     moderator account's ('classifier queue user add') or the deployment's admin token
     (CLASSIFIER_TOKEN or --token-file). The server refuses to start with neither.
-    Several servers may serve one PostgreSQL database. Exit codes: 2 no token and no
-    account; 3 model refused; 5 database locked, unreachable or corrupted.
+    Several servers may serve one PostgreSQL database. An admin token shorter than
+    16 characters (or of fewer than 6 distinct ones) is refused beyond loopback.
+    Exit codes: 2 no token and no account, or a weak token on a non-loopback host;
+    3 model refused; 5 database locked, unreachable or corrupted.
     """
     import os
 
