@@ -37,7 +37,7 @@ class KeywordScorer:
     model_id = "keywords@test"
     WORDS = {"idiot": 0.9, "crétin": 0.75, "ordure": 0.4}
 
-    def score(self, texts: Sequence[str]) -> list[Result]:
+    def score(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Result]:
         results = []
         for text in texts:
             low = text.lower()
@@ -53,9 +53,18 @@ class KeywordScorer:
                     reasons=tuple(found),
                     model=self.model_id,
                     sentiment="negative" if found else "neutral",
+                    language=languages[len(results)] if languages else "fr",
+                    attributes={"toxicity": hostile},
                 )
             )
         return results
+
+    def available_attributes(self) -> tuple[str, ...]:
+        """For the Perspective-compatible API: toxicity (the keyword hostility) and the shouting rule."""
+        return ("toxicity", "shouting_experimental")
+
+    def score_attributes(self, texts: Sequence[str], only: Sequence[str] | None = None) -> list[dict[str, float]]:
+        return [{"toxicity": r.hostile, "shouting_experimental": r.caps_ratio} for r in self.score(texts)]
 
 
 def write_jsonl(path: Path, rows: Sequence[dict]) -> Path:

@@ -202,7 +202,11 @@ def test_error_bodies_follow_googles_format(tmp_path, local):
         assert error["details"][0]["@type"] == "type.googleapis.com/google.commentanalyzer.v1alpha1.Error"
         assert _error_type(response) == expected, body
     broken = client.post(f"/v1alpha1/comments:analyze?key={TOKEN}", content=b"{not json", headers={"content-type": "application/json"})
-    assert broken.status_code == 400 and _error_type(broken) == "INVALID_REQUEST"
+    assert broken.status_code == 400 and _error_type(broken) == "INVALID_REQUEST"  # the server's JSON check, in Google's format
+    huge = _analyze(client, {"comment": {"text": "a" * 3_000_000}, "requestedAttributes": {"TOXICITY": {}}})
+    assert huge.status_code == 400 and _error_type(huge) == "COMMENT_TOO_LONG"  # the body limit, before any route
+    wrong_method = client.get(f"/v1alpha1/comments:analyze?key={TOKEN}")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == 405
 
 
 def test_another_language_is_refused_with_the_detected_language(tmp_path, local):

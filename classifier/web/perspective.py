@@ -44,7 +44,10 @@ MAX_COMMENT_BYTES = 20480
 SCORE_TYPES = ("PROBABILITY", "SCORE_TYPE_UNSPECIFIED")
 ERROR_TYPE = "type.googleapis.com/google.commentanalyzer.v1alpha1.Error"
 #: Google's status names for the HTTP codes we answer with.
-STATUS = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+STATUS = {
+    400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 405: "UNIMPLEMENTED", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+    503: "UNAVAILABLE",
+}  # fmt: skip
 #: A sentence: up to and including its end punctuation (or the end of a line), without the spaces after it.
 _SENTENCE = re.compile(r"[^\s].*?(?:[.!?…]+(?=\s|$)|(?=\n)|$)", re.S)
 _TAG = re.compile(r"<[^>]*>")
@@ -451,6 +454,8 @@ def create_router(
 ) -> APIRouter:
     """The Perspective routes; ``key_ok`` says whether an API key is one of this server's tokens.
 
+    They are described by the discovery document (Google's clients read it), not by OpenAPI.
+
     ``store`` is the queue's :class:`~classifier.store.QueueStore` (suggestscore feedback and opt-in
     storing of analyzed comments).
     """
@@ -519,18 +524,82 @@ def create_router(
             out["clientToken"] = suggestion.client_token
         return out
 
-    @router.post(f"/{VERSION}/comments:analyze", summary="Perspective: score a comment's attributes")
+    @router.post(f"/{VERSION}/comments:analyze", summary="Perspective: score a comment's attributes", include_in_schema=False)
     async def comments_analyze(request: Request) -> Response:
         return await guarded(request, do_analyze)
 
-    @router.post(f"/{VERSION}/comments:suggestscore", summary="Perspective: store a moderator's scores as training data")
+    @router.post(f"/{VERSION}/comments:suggestscore", summary="Perspective: store a moderator's scores as training data", include_in_schema=False)
     async def comments_suggestscore(request: Request) -> Response:
         return await guarded(request, do_suggest)
 
-    @router.get("/$discovery/rest", summary="Perspective: the discovery document")
+    @router.get("/$discovery/rest", summary="Perspective: the discovery document", include_in_schema=False)
     def discovery(request: Request, version: str = VERSION) -> Response:
         if version != VERSION:
             return answer(google_error(404, f"Discovery document not found for API service: commentanalyzer {version}"), request, 404)
         return answer(discovery_document(str(request.base_url)), request)
 
     return router
+
+
+# ---------------------------------------------------------------------------- errors of the layers below
+
+
+class GoogleErrors:
+    """ASGI middleware: the server's own ``{"detail": ...}`` errors under ``/v1alpha1/`` in Google's format.
+
+    The server's limits answer before any route runs (no token: 401; body too large: 413;
+    malformed JSON: 400/422; unknown method: 405). Perspective clients read Google's body,
+    so those become: a missing or wrong key, Perspective's 400 "API key not valid"; a body
+    too large, 400 ``COMMENT_TOO_LONG``; other client errors, 400 ``INVALID_REQUEST``; the
+    rest keep their code with Google's body. Add it outermost (after the limits).
+    """
+
+    def __init__(self, app: Any, prefix: str = f"/{VERSION}/"):
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] = {}
+
+        async def rewrite(message: dict) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                held["start"] = message  # wait for the body: is it the layers' {"detail": ...}?
+                return
+            if "start" in held and message["type"] == "http.response.body":
+                start, body = held.pop("start"), message.get("body", b"")
+                converted = _google_body(start["status"], body)
+                if converted is not None:
+                    status, content = converted
+                    headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"content-type")]
+                    headers += [(b"content-type", b"application/json; charset=UTF-8"), (b"content-length", str(len(content)).encode())]
+                    start, body = {**start, "status": status, "headers": headers}, content
+                await send(start)
+                await send({**message, "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
+
+
+def _google_body(status: int, body: bytes) -> tuple[int, bytes] | None:
+    """(status, Google's body) for a ``{"detail": ...}`` error, or None to leave the response alone."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or set(data) != {"detail"}:
+        return None
+    detail = data["detail"] if isinstance(data["detail"], str) else json.dumps(data["detail"])
+    if status == 401:
+        status, error = 400, invalid_key_error()
+    elif status == 413:
+        status, error = 400, google_error(400, f"Comment text too long: {detail}.", "COMMENT_TOO_LONG")
+    elif status in (400, 422):
+        status, error = 400, google_error(400, detail, "INVALID_REQUEST")
+    else:
+        error = google_error(status, detail)
+    return status, json.dumps(error).encode("utf-8")
+
