@@ -162,6 +162,11 @@ class SQLiteStore(SQLStore):
             self._migrate_in(conn, done)
             conn.execute(f"PRAGMA user_version = {len(NAMES)}")  # a cheap "up to date" check on every open
 
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics after a bulk load (``PRAGMA optimize``)."""
+        with self._errors():
+            self._conn().execute("PRAGMA optimize")
+
     def schema_version(self) -> int:
         return self._read("PRAGMA user_version")[0]["user_version"]
 
