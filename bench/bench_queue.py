@@ -167,7 +167,7 @@ def main() -> None:
     parser.add_argument("--model", help="hostile model directory for the servers (default: the shipped model)")
     args = parser.parse_args()
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    per_run = 2 * (args.requests + args.warmup)  # claim accounts needed by one run, with room to spare
+    per_run = args.requests + args.warmup  # one new account per claim request
     table: dict[tuple[str, int], dict[str, dict]] = {}
 
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp, ExitStack() as stack:
