@@ -51,6 +51,16 @@ FormatOption = Annotated[
 ]
 
 
+RawCsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="With --format csv, write cells as they are: by default a text starting with =, +, -, @, tab or CR "
+        "gets a leading ' so that spreadsheets do not run it as a formula (classifier's readers remove it again).",
+    ),
+]
+
+
 def fail(message: str) -> None:
     """Print one diagnostic line on stderr (never a traceback)."""
     typer.echo(f"classifier: {message}", err=True)
@@ -147,6 +157,7 @@ def parse(
     page_column: Annotated[
         Optional[str], _column_option(("--page-column",), "the page or URL", "page, url, article, thread")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Isolate comments (author, timestamp, text, replies) from pages and exports.
 
@@ -187,7 +198,7 @@ def parse(
     elif fmt is OutputFormat.csv:
         records = [c.to_dict() for page in pages for c in page.comments]
         columns = list(dict.fromkeys([*PARSE_COLUMNS, *(k for r in records for k in r)]))
-        write_records(records, fmt, columns=columns)
+        write_records(records, fmt, columns=columns, raw_csv=raw_csv)
     else:
         write_records((c.to_dict() for page in pages for c in page.comments), fmt)
     if failures:
@@ -210,13 +221,13 @@ def _short_time(published: str | None) -> str:
 
 def _print_page_table(page) -> None:
     """A status line for the page, then its comments as a table (fits the terminal, 80 columns)."""
-    from classifier.output import format_table
+    from classifier.output import format_table, visible
 
     width = min(shutil.get_terminal_size((80, 24)).columns, 120)
     status = f": {page.status}, {len(page.comments)} comment{'s' * (len(page.comments) != 1)}"
     if page.declared_count is not None:
         status += f" (declared {page.declared_count})"
-    source = page.source
+    source = visible(page.source)
     if len(source) + len(status) > width:
         source = "…" + source[-(width - len(status) - 1) :]
     typer.echo(source + status)
@@ -317,6 +328,7 @@ def score(
         bool,
         typer.Option("--reasons/--no-reasons", help="Explain flagged comments (--no-reasons: faster, only the shouting rule)."),
     ] = True,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
 
@@ -333,7 +345,7 @@ def score(
     from classifier.policy import reaches
 
     if not paths and not text:
-        if sys.stdin.isatty():
+        if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
             raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
         paths = ["-"]
     failures = 0
@@ -360,10 +372,10 @@ def score(
         "sentiment": with_sentiment,
         "reasons": with_reasons,
     }
-    rows = batch.iter_rows(paths or [], text or [], text_column, report)
+    rows = batch.iter_rows(paths or [], text or [], text_column, report, on_warning=lambda m: fail(f"warning: {m}"))
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)
     fmt = fmt or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
-    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS)
+    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS, raw_csv=raw_csv)
     sys.stdout.flush()
     if progress:
         progress.done()
@@ -423,8 +435,9 @@ def queue_ingest(
         typer.Argument(help="Pages, exports, CSV/JSONL files or directories ('-' = stdin): anything 'classifier parse' reads."),
     ],
     input_format: Annotated[
-        Optional[str], typer.Option("--input-format", help="Force the input format (default: detected per file).")
-    ] = None,
+        InputFormat,
+        typer.Option("--input-format", "-i", case_sensitive=False, help="Input format; auto detects it per file."),
+    ] = InputFormat.auto,
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory (default: the shipped model).")
     ] = None,
@@ -441,7 +454,7 @@ def queue_ingest(
     from classifier.store import open_store
 
     store = open_store(db, create=True)
-    report = ingest(store, sources, Moderator.load(model), input_format=input_format, on_error=fail)
+    report = ingest(store, sources, Moderator.load(model), input_format=input_format.value, on_error=fail)
     store.close()
     typer.echo(f"classifier: {db}: {report.summary()}", err=True)
     if report.failed:
@@ -499,6 +512,7 @@ def queue_export(
     holdout_out: Annotated[
         Optional[Path], typer.Option("--holdout-out", help="File for the held-out decisions (to evaluate a retrained model).")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Export moderator decisions as labelled training data for 'classifier train'.
 
@@ -522,7 +536,7 @@ def queue_export(
         stream = open(target, "w", encoding="utf-8", newline="") if target else sys.stdout
         try:
             if part or fmt is not OutputFormat.csv:
-                write_records(part, fmt, stream, columns=EXPORT_COLUMNS)
+                write_records(part, fmt, stream, columns=EXPORT_COLUMNS, raw_csv=raw_csv)
             else:
                 stream.write(",".join(EXPORT_COLUMNS) + "\n")  # an empty export still has its header
         finally:

@@ -18,6 +18,7 @@ from itertools import repeat
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _PARAGRAPH = re.compile(r"\n\s*\n+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _MOJIBAKE_HINT = re.compile(r"[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|Ã[©¨ª«®¯´¹¼]")
 
 
@@ -45,8 +46,18 @@ def _ftfy_config():
     )  # fmt: skip
 
 
+def replace_surrogates(text: str) -> str:
+    """Lone surrogates (from JSON such as ``"\\ud800"``, which no UTF-8 output can hold) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def has_surrogates(text: str) -> bool:
+    """True when ``text`` holds a lone surrogate: it could not be written as UTF-8."""
+    return _SURROGATE.search(text) is not None
+
+
 def clean_text(text: str) -> str:
-    """Mojibake repaired, NFC, control characters removed, whitespace normalised.
+    """Mojibake repaired, NFC, control characters removed, lone surrogates replaced, whitespace normalised.
 
     Paragraph breaks (blank lines) are kept as a single blank line; other runs
     of whitespace inside a line become one space.
@@ -57,7 +68,7 @@ def clean_text(text: str) -> str:
         # the common case, decided fast (the scorer cleans every comment): no control
         # character, line break or unusual space, so only the ends can change
         return text.strip(" ")
-    text = _CONTROL.sub("", text)
+    text = replace_surrogates(_CONTROL.sub("", text))
     paragraphs = []
     for block in _PARAGRAPH.split(text):
         lines = [_SPACES.sub(" ", line).strip() for line in block.split("\n")]
