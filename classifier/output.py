@@ -21,15 +21,11 @@ import re
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from enum import Enum
 from typing import IO, Any
 
+from classifier.schema import OutputFormat
 
-class OutputFormat(str, Enum):
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    table = "table"
+__all__ = ["OutputFormat", "format_table", "iter_chunks", "write_records"]
 
 
 #: Characters a terminal would act on, or that reorder text: C0/C1 controls (but newline and tab) and bidi controls.

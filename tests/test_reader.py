@@ -220,3 +220,13 @@ def test_queue_ingest_unknown_input_format_is_a_usage_error_like_parse(tmp_path)
         err = result.stderr.decode().strip()
         assert len(err.splitlines()) == 1 and "'bogus' is not one of" in err
     assert not (tmp_path / "q.db").exists()
+
+
+def test_every_input_format_has_one_parser_and_every_suffix_a_known_format():
+    from classifier.parse import PARSERS, SUFFIXES, TABLE_FORMATS, parser
+    from classifier.parse.tabular import TABLE_READERS
+    from classifier.schema import INPUT_FORMATS
+
+    assert ("auto", *PARSERS) == INPUT_FORMATS
+    assert set(SUFFIXES.values()) <= set(PARSERS) and set(TABLE_FORMATS) == set(TABLE_READERS) <= set(PARSERS)
+    assert all(callable(parser(fmt)) for fmt in PARSERS)

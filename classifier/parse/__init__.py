@@ -32,7 +32,7 @@ from pathlib import Path
 
 from classifier.errors import InputError
 from classifier.parse.reading import STDIN, Source, Warn, open_source
-from classifier.schema import Comment, Page
+from classifier.schema import INPUT_FORMATS, Comment, Page
 
 #: Every input format and its parser, ``module:function`` taking ``(source, options, warn)`` and
 #: returning a :class:`~classifier.schema.Page` (imported on first use: ``--help`` stays fast).
@@ -45,8 +45,7 @@ PARSERS = {
     "jsonl": "classifier.parse.tabular:parse_jsonl",
     "parquet": "classifier.parse.tabular:parse_parquet",
 }
-#: Input formats, as ``--input-format`` names them (``auto`` detects).
-INPUT_FORMATS = ("auto", *PARSERS)
+# INPUT_FORMATS (schema.InputFormat, the --input-format choices) names "auto" and these keys: a test keeps them equal.
 #: Formats whose rows ``score`` and ``train`` read as records (the rest are pages, parsed into comments).
 TABLE_FORMATS = ("csv", "jsonl", "parquet")
 
