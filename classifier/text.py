@@ -20,17 +20,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _PARAGRAPH = re.compile(r"\n\s*\n+")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_MOJIBAKE_HINT = re.compile(r"[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|Ã[©¨ª«®¯´¹¼]")
+_MOJIBAKE_HINT = re.compile(r"[ÃÂâÅ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|Ã[©¨ª«®¯´¹¼]")
 
 
 def fix_mojibake(text: str) -> str:
-    """Repair double-encoded UTF-8 ("Ã©" -> "é") and leave clean text alone.
+    """Repair double-encoded UTF-8 ("Ã©" -> "é", "cÅ“ur" -> "cœur") and leave clean text alone.
 
     Only ftfy's encoding repair (with its HTML-entity and terminal-escape
     steps): NFC, line breaks and control characters are :func:`clean_text`'s
     job, and the features fold ligatures and full-width forms themselves.
     """
-    if not ("Ã" in text or "Â" in text or "â" in text) or not _MOJIBAKE_HINT.search(text):
+    if not ("Ã" in text or "Â" in text or "â" in text or "Å" in text) or not _MOJIBAKE_HINT.search(text):
         return text
     import ftfy  # lazy: only texts that look broken pay for it
 

@@ -44,15 +44,15 @@ class Source:
 
     def __init__(self, name: str, stream: BinaryIO, path: str | None = None):
         self.name = name
-        self.path = path  # None for stdin
+        self.path = path  # the file to reopen (Parquet reads in place); None for stdin and bytes in memory
         self._stream = stream
         self.head = stream.read(HEAD_BYTES)
         self._data: bytes | None = None
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> Source:
-        """A source over bytes already in memory (tests, fuzzing)."""
-        return cls(name, io.BytesIO(data))
+        """A checked source over bytes already in memory, named like a file (tests, fuzzing)."""
+        return _checked(cls(name, io.BytesIO(data)))
 
     @property
     def label(self) -> str:
@@ -61,7 +61,7 @@ class Source:
 
     @property
     def suffix(self) -> str:
-        return "" if self.path is None else Path(self.path).suffix.lower()
+        return "" if self.name == STDIN else Path(self.name).suffix.lower()
 
     @property
     def data(self) -> bytes:
@@ -117,12 +117,17 @@ def open_source(path: str | Path) -> Source:
         raise InputError(f"{name}: is a directory") from None
     except (OSError, ValueError) as exc:  # ValueError: a stream closed under us
         raise InputError(f"{label}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    return _checked(source)
+
+
+def _checked(source: Source) -> Source:
+    """The source, unless it is empty or binary (then closed, and one InputError naming it)."""
     if not source.head.strip() and len(source.head) < HEAD_BYTES:
         source.close()
-        raise InputError(f"{label}: empty file")
+        raise InputError(f"{source.label}: empty file")
     if is_binary(source.head):
         source.close()
-        raise InputError(f"{label}: binary file, not text")
+        raise InputError(f"{source.label}: binary file, not text")
     return source
 
 

@@ -158,10 +158,13 @@ def _without_surrogates(value: Any) -> Any:
 
 
 def _items(value: Any) -> list[Any]:
-    """The records of one JSON value: a list's items, a container's ``comments``/``data``/``items`` list, or itself."""
+    """The records of one JSON value: a list's items, a container's ``comments``/``data``/``items`` list, or itself.
+
+    An object with a text column is a record even when it holds such a list (a ``data`` column, say).
+    """
     if isinstance(value, list):
         return value
-    if isinstance(value, dict):
+    if isinstance(value, dict) and find_column(value, None, "text") is None:
         inner = next((value[k] for k in _CONTAINER_KEYS if isinstance(value.get(k), list)), None)
         if inner is not None:
             return inner
