@@ -110,7 +110,7 @@ def test_a_field_over_128_kib_is_read_by_parse_and_queue_ingest(tmp_path, defaul
 def test_a_line_over_the_limit_is_one_skipped_row_not_the_file(tmp_path, monkeypatch):
     from classifier.parse import reading
 
-    monkeypatch.setattr(reading, "MAX_LINE_BYTES", 1000)
+    monkeypatch.setattr(reading, "MAX_LINE_CHARS", 1000)
     path = tmp_path / "huge.jsonl"
     path.write_text(json.dumps({"text": "a" * 5000}) + "\n" + json.dumps({"text": "Bonjour"}) + "\n", encoding="utf-8")
     result = score(str(path))

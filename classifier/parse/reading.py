@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,8 +29,8 @@ from classifier.text import fix_mojibake
 STDIN = "-"
 #: Bytes peeked at the start of every input (format detection, binary and empty checks).
 HEAD_BYTES = 64 * 1024
-#: A physical line longer than this is reported and skipped (bounded memory); fields up to it are read.
-MAX_LINE_BYTES = 16 * 2**20
+#: A line longer than this (in characters) is reported and skipped (bounded memory); fields up to it are read.
+MAX_LINE_CHARS = 16 * 2**20
 
 Warn = Callable[[str], None]
 
@@ -37,6 +38,7 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (code
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"GIF8", b"\xff\xd8\xff", b"\x7fELF")
 _BLOCK = 1 << 20
+_ESCAPED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, under surrogateescape
 
 
 class Source:
@@ -181,60 +183,38 @@ def decode(source: Source, warn: Warn) -> str:
 
 
 def iter_lines(source: Source, warn: Warn, on_bad_line: Warn | None = None) -> Iterator[str]:
-    """The decoded lines of a source (line ends kept), streamed with bounded memory.
+    """The decoded lines of a source (line ends kept: CR, LF or CRLF), streamed with bounded memory.
 
     A BOM decides the encoding; otherwise each line is UTF-8 or, failing that, the
     fallback encoding (:func:`_fallback_encoding`, chosen once on the first bad line,
-    with one warning). A line longer than :data:`MAX_LINE_BYTES` is reported to
-    ``on_bad_line`` (default ``warn``) and skipped. Old Mac files (CR only) are split at CR.
+    with one warning). A line longer than :data:`MAX_LINE_CHARS` is reported to
+    ``on_bad_line`` (default ``warn``) and skipped.
     """
     report = on_bad_line or warn
-    encoding = _bom_encoding(source.head)
-    if encoding in ("utf-16", "utf-32"):
-        text = io.TextIOWrapper(_ChunkStream(source.chunks()), encoding=encoding, errors="replace", newline="")
-        bad = False
-        for number, line in enumerate(text, 1):
-            if "\ufffd" in line and not bad:
-                bad = True
-                warn(f"{source.label}: line {number}: invalid {encoding} bytes replaced")
-            yield line
-        return
-    separator = b"\r" if b"\n" not in source.head and b"\r" in source.head else b"\n"
-    fallback = None
-    for number, raw in enumerate(_split(source.chunks(), separator), 1):
-        if raw is None:
-            report(f"{source.label}: line {number}: longer than {MAX_LINE_BYTES // 2**20} MiB, skipped")
+    bom = _bom_encoding(source.head)
+    wide = bom in ("utf-16", "utf-32")
+    # undecodable bytes become lone surrogates (surrogateescape): only those lines pay for the fallback
+    errors = "replace" if wide else "surrogateescape"
+    text = io.TextIOWrapper(_ChunkStream(source.chunks()), encoding=bom or "utf-8", errors=errors, newline="")
+    fallback, number = None, 0
+    while line := text.readline(MAX_LINE_CHARS):
+        number += 1
+        if len(line) == MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            while (rest := text.readline(MAX_LINE_CHARS)) and not rest.endswith(("\n", "\r")):
+                pass
+            report(f"{source.label}: line {number}: longer than {MAX_LINE_CHARS // 2**20} Mi characters, skipped")
             continue
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
+        if wide:
+            if "\ufffd" in line and fallback is None:
+                fallback = bom
+                warn(f"{source.label}: line {number}: invalid {bom} bytes replaced")
+        elif not line.isascii() and _ESCAPED.search(line):  # isascii is O(1)
+            raw = line.encode("utf-8", "surrogateescape")
             if fallback is None:
-                fallback = _fallback_encoding(source.head + raw)
+                fallback = _fallback_encoding(raw)
                 warn(f"{source.label}: not valid UTF-8 (line {number}), read as {fallback}")
-            yield raw.decode(fallback, errors="replace")
-
-
-def _split(chunks: Iterator[bytes], separator: bytes) -> Iterator[bytes | None]:
-    """Lines (separator kept) of a stream of blocks; None for a line over :data:`MAX_LINE_BYTES` (its bytes dropped)."""
-    tail, dropping = b"", False
-    for block in chunks:
-        parts = block.split(separator)
-        parts[0] = tail + parts[0]
-        tail = parts.pop()
-        for part in parts:
-            if dropping or len(part) > MAX_LINE_BYTES:
-                dropping = False
-                yield None
-            else:
-                yield part + separator
-        if len(tail) > MAX_LINE_BYTES:
-            tail, dropping = b"", True
-    if dropping:
-        yield None
-    elif tail:
-        yield tail
+            line = raw.decode(fallback, errors="replace")
+        yield line
 
 
 class _ChunkStream(io.RawIOBase):
@@ -242,19 +222,20 @@ class _ChunkStream(io.RawIOBase):
 
     def __init__(self, chunks: Iterator[bytes]):
         self._chunks = chunks
-        self._rest = b""
+        self._block = b""
+        self._at = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        while not self._rest:
-            self._rest = next(self._chunks, b"")
-            if not self._rest:
+        while self._at >= len(self._block):
+            self._block, self._at = next(self._chunks, b""), 0
+            if not self._block:
                 return 0
-        n = min(len(buffer), len(self._rest))
-        buffer[:n] = self._rest[:n]
-        self._rest = self._rest[n:]
+        n = min(len(buffer), len(self._block) - self._at)
+        buffer[:n] = self._block[self._at : self._at + n]
+        self._at += n
         return n
 
 

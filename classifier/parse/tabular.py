@@ -25,13 +25,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from classifier.errors import InputError
 from classifier.output import FORMULA_GUARD, unneutralise
 from classifier.parse.building import Draft, clean_author, finish
 from classifier.parse.dates import parse_datetime
-from classifier.parse.reading import MAX_LINE_BYTES, Source, Warn, iter_lines
+from classifier.parse.reading import MAX_LINE_CHARS, Source, Warn, iter_lines
 from classifier.schema import PAGE_EMPTY, PAGE_OPEN, Comment, Page
 from classifier.text import clean_text, replace_surrogates
 
@@ -77,8 +77,7 @@ def json_value(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-@dataclass(frozen=True)
-class TableRow:
+class TableRow(NamedTuple):
     """One row of a table: where it is (for messages: ``file: row 3``) and its cells by column."""
 
     where: str
@@ -99,6 +98,8 @@ _DELIMITERS = (",", ";", "\t", "|")
 _QUOTED = re.compile(r'"[^"]*"')
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _CONTAINER_KEYS = ("comments", "data", "items")
+_CELL_START = "\x1f"  # joins a row's cells for one C-level search of cells starting with the guard
+_GUARDED_CELL = _CELL_START + FORMULA_GUARD
 
 
 def sniff_delimiter(header: str) -> str:
@@ -125,7 +126,7 @@ def csv_table(source: Source, warn: Warn, on_bad_row: Warn) -> Table:
 
 
 def _csv_rows(reader, header: list[str], label: str, on_bad_row: Warn) -> Iterator[TableRow]:
-    csv.field_size_limit(MAX_LINE_BYTES)
+    csv.field_size_limit(MAX_LINE_CHARS)
     width, number = len(header), 0
     while True:
         try:
@@ -142,7 +143,7 @@ def _csv_rows(reader, header: list[str], label: str, on_bad_row: Warn) -> Iterat
         if len(values) != width:
             on_bad_row(f"{label}: row {number}: {len(values)} fields, the header has {width}; skipped")
             continue
-        if any(v[:1] == FORMULA_GUARD for v in values):  # a cell our CSV writer guarded against spreadsheets
+        if _GUARDED_CELL in _CELL_START + _CELL_START.join(values):  # a cell our writer guarded: read it back as it was
             values = [unneutralise(v) for v in values]
         yield TableRow(f"{label}: row {number}", dict(zip(header, values)))
 
@@ -182,36 +183,36 @@ def _json_records(items: Iterable[tuple[str, Any]], on_bad_row: Warn) -> Iterato
 def json_table(source: Source, warn: Warn, on_bad_row: Warn) -> Table:
     """JSON Lines (one object per line, streamed), or one JSON document: a list, or an object holding a list."""
     lines = iter_lines(source, warn, on_bad_row)
-    first = next((line for line in lines if line.strip()), None)
-    if first is None:
+    blank = 0
+    for first in lines:
+        if first.strip():
+            break
+        blank += 1
+    else:
         raise InputError(f"{source.label}: empty file")
     head = first.lstrip("\ufeff").strip()
-    one_line_object = head.startswith("{") and head.endswith("}")
-    if one_line_object or (not head.startswith("[") and _loads(head) is not _INVALID):
-        return Table(None, _json_records(_json_lines(chain([first], lines), source, warn, on_bad_row), on_bad_row))
-    text = first + "".join(lines)  # a JSON document (a list, or a pretty-printed object): read whole
-    whole = _loads(text.lstrip("\ufeff"))
-    if whole is _INVALID:
-        if head.startswith("["):
-            try:
-                json.loads(text.lstrip("\ufeff"))
-            except (ValueError, RecursionError) as exc:
-                where = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "nested too deep"
-                raise InputError(f"{source.label}: malformed JSON ({where})") from None
-        rows = _json_lines(io.StringIO(text), source, warn, on_bad_row)
+    if (head.startswith("{") and head.endswith("}")) or (not head.startswith("[") and _is_json(head)):
+        rows = _json_lines(chain([first], lines), source, warn, on_bad_row, start=blank + 1)
         return Table(None, _json_records(rows, on_bad_row))
-    whole = _clean_surrogates(whole, text, f"{source.label}", warn)
-    return Table(None, _json_records(((f"{source.label}: row {n}", item) for n, item in enumerate(_items(whole), 1)), on_bad_row))
-
-
-_INVALID = object()
-
-
-def _loads(text: str) -> Any:
+    text = "\n" * blank + first + "".join(lines)  # a JSON document (a list, or a pretty-printed object): read whole
     try:
-        return json.loads(text)
+        whole = json.loads(text.lstrip("\ufeff"))
+    except (ValueError, RecursionError) as exc:
+        if head.startswith("["):
+            where = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "nested too deep"
+            raise InputError(f"{source.label}: malformed JSON ({where})") from None
+        return Table(None, _json_records(_json_lines(io.StringIO(text), source, warn, on_bad_row), on_bad_row))
+    whole = _clean_surrogates(whole, text, source.label, warn)
+    items = ((f"{source.label}: row {n}", item) for n, item in enumerate(_items(whole), 1))
+    return Table(None, _json_records(items, on_bad_row))
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+        return True
     except (ValueError, RecursionError):
-        return _INVALID
+        return False
 
 
 def _clean_surrogates(value: Any, raw: str, where: str, warn: Warn) -> Any:
@@ -223,8 +224,10 @@ def _clean_surrogates(value: Any, raw: str, where: str, warn: Warn) -> Any:
     return value
 
 
-def _json_lines(lines: Iterable[str], source: Source, warn: Warn, on_bad_row: Warn) -> Iterator[tuple[str, Any]]:
-    for number, line in enumerate(lines, 1):
+def _json_lines(
+    lines: Iterable[str], source: Source, warn: Warn, on_bad_row: Warn, start: int = 1
+) -> Iterator[tuple[str, Any]]:
+    for number, line in enumerate(lines, start):
         if not line.strip():
             continue
         where = f"{source.label}: line {number}"
