@@ -56,8 +56,8 @@ RawCsvOption = Annotated[
     bool,
     typer.Option(
         "--raw-csv",
-        help="With --format csv, write cells as they are: by default a text starting with =, +, -, @, tab or CR "
-        "gets a leading ' so that spreadsheets do not run it as a formula (classifier's readers remove it again).",
+        help="With --format csv, write cells as they are (for programs, classifier train among them): by default "
+        "a text starting with =, +, -, @, tab or CR gets a leading ' so that spreadsheets do not run it as a formula.",
     ),
 ]
 
@@ -476,7 +476,7 @@ def queue_decide(
 
 @queue_app.command(
     "export",
-    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv > decisions.csv",
+    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv --raw-csv > decisions.csv",
 )
 def queue_export(
     db: DbOption,

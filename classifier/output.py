@@ -8,9 +8,9 @@ writers that reach a person are safe by default:
   escapes (``\x1b``, ``\u202e``): a comment cannot drive the terminal or
   reorder what is shown;
 * ``csv`` neutralises cells that a spreadsheet would run as a formula (a text
-  starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'``); our
-  own CSV reader removes that quote again, so a round trip is lossless.
-  ``raw=True`` (``--raw-csv``) writes the cells as they are.
+  starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'``);
+  ``raw=True`` (``--raw-csv``) writes the cells as they are, for programs
+  (``classifier train`` among them) that read the CSV back.
 """
 
 from __future__ import annotations
@@ -41,22 +41,13 @@ def visible(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
-def _guarded(text: str) -> bool:
-    """Whether a spreadsheet would run the text once its leading guards are gone (so a text that itself
-    starts with ``'=`` is guarded too, and the round trip through our reader is lossless)."""
-    text = text.lstrip(FORMULA_GUARD)
-    return text[:1] in ("\t", "\r") or text.lstrip().startswith(FORMULA_START)
-
-
 def neutralise(text: str) -> str:
     """A CSV cell a spreadsheet will not run: a text starting with ``=``, ``+``, ``-``, ``@`` (after spaces),
-    tab or CR gets :data:`FORMULA_GUARD` in front."""
-    return FORMULA_GUARD + text if _guarded(text) else text
-
-
-def unneutralise(text: str) -> str:
-    """The cell :func:`neutralise` was given (what our readers do with a guarded cell)."""
-    return text[1:] if text.startswith(FORMULA_GUARD) and _guarded(text) else text
+    tab or CR gets :data:`FORMULA_GUARD` in front (and keeps it when read back: the guard cannot be told
+    from a text that starts with ``'`` itself, so machine consumers ask for ``--raw-csv``)."""
+    if text[:1] in ("\t", "\r") or text.lstrip().startswith(FORMULA_START):
+        return FORMULA_GUARD + text
+    return text
 
 
 def _cell(value: Any) -> str:

@@ -39,14 +39,15 @@ def test_csv_cells_that_a_spreadsheet_would_run_get_a_leading_quote():
     assert {r["hostile"] for r in rows} == {"-0.500"}  # numbers are numbers, not formulas
 
 
-def test_raw_csv_writes_cells_as_they_are_and_our_reader_undoes_the_guard():
-    records = [{"text": t} for t in FORMULAS[:-1] + ["'=déjà cité", "normal"]]
+def test_raw_csv_writes_cells_as_they_are_and_the_reader_keeps_what_it_reads():
+    records = [{"text": t} for t in FORMULAS[:-1] + ["'=( un vrai commentaire", "normal"]]
     guarded, raw = io.StringIO(), io.StringIO()
     write_csv(records, guarded)
     write_csv(records, raw, raw=True)
-    assert [r["text"] for r in csv.DictReader(io.StringIO(raw.getvalue(), newline=""))] == [r["text"] for r in records]
-    table = csv_table(Source.from_bytes("x.csv", guarded.getvalue().encode()), print, print)
-    assert [row.record["text"] for row in table.rows] == [r["text"] for r in records]
+    read = [row.record["text"] for row in csv_table(Source.from_bytes("x.csv", raw.getvalue().encode()), print, print).rows]
+    assert read == [r["text"] for r in records]  # a text that starts with ' itself is kept as it is
+    read = [row.record["text"] for row in csv_table(Source.from_bytes("x.csv", guarded.getvalue().encode()), print, print).rows]
+    assert read == ["'" + r["text"] for r in records[:-2]] + [r["text"] for r in records[-2:]]
 
 
 def test_a_carriage_return_in_a_cell_keeps_the_csv_row_whole():
@@ -78,7 +79,7 @@ def test_score_csv_and_queue_export_are_guarded_by_default_with_an_opt_out(tmp_p
     assert sorted(r["text"] for r in csv.DictReader(io.StringIO(export.stdout))) == sorted("'" + t for t in texts)
     assert sorted(r["text"] for r in csv.DictReader(io.StringIO(raw_export.stdout))) == sorted(texts)
     decisions = tmp_path / "decisions.csv"
-    decisions.write_text(export.stdout, encoding="utf-8")
+    decisions.write_text(raw_export.stdout, encoding="utf-8")
     from classifier.train import read_table
 
-    assert sorted(read_table(decisions)["text"]) == sorted(texts)  # the retraining loop reads the texts back
+    assert sorted(read_table(decisions)["text"]) == sorted(texts)  # the retraining loop (--raw-csv) reads them back

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifier.errors import InputError
-from classifier.output import neutralise, unneutralise, visible, write_csv, write_jsonl
+from classifier.output import neutralise, visible, write_csv, write_jsonl
 from classifier.parse import PARSERS, SUFFIXES, parse_source
 from classifier.parse.dates import find_datetime, parse_datetime
 from classifier.parse.reading import Source
@@ -81,11 +81,10 @@ def test_table_readers_turn_any_bytes_into_records_or_one_line_errors(data, fmt,
 def test_csv_written_by_our_writer_reads_back_the_same(rows, raw):
     out = io.StringIO()
     write_csv(rows, out, raw=raw)
-    if raw and any(unneutralise(v) != v for r in rows for v in r.values()):
-        return  # a raw cell that looks guarded is read as guarded: only the guarded CSV is lossless
     table = csv_table(Source.from_bytes("t.csv", out.getvalue().encode("utf-8")), print, print)
     assert table.columns == list(rows[0])
-    assert [row.record for row in table.rows] == rows
+    expected = rows if raw else [{k: neutralise(v) for k, v in r.items()} for r in rows]
+    assert [row.record for row in table.rows] == expected
 
 
 JSON_VALUE = st.recursive(
@@ -114,11 +113,10 @@ def test_the_delimiter_of_a_header_of_plain_names_is_found(values, delimiter):
 
 @BUDGET
 @given(text=st.text(st.characters(exclude_categories=("Cs",)), max_size=60))
-def test_csv_guard_round_trips_and_never_leaves_a_formula(text):
+def test_a_guarded_csv_cell_never_starts_a_formula_and_keeps_the_text(text):
     guarded = neutralise(text)
-    assert unneutralise(guarded) == text
-    stripped = guarded.lstrip()
-    assert guarded[:1] not in ("\t", "\r") and not stripped.startswith(("=", "+", "-", "@"))
+    assert guarded in (text, "'" + text)
+    assert guarded[:1] not in ("\t", "\r") and not guarded.lstrip().startswith(("=", "+", "-", "@"))
 
 
 @BUDGET

@@ -5,8 +5,7 @@ The one table reader of every command (``parse``, ``score``, ``queue ingest``, `
 returning a :class:`Table` whose rows stream with bounded memory. Decoding (encoding
 fallback with a warning) is :func:`~classifier.parse.reading.iter_lines`'; the CSV delimiter
 (comma, semicolon, tab or pipe) is sniffed from the header line; a lone surrogate in JSON is
-replaced with a warning; a cell our CSV writer guarded against spreadsheet formulas
-(:func:`classifier.output.neutralise`) is read back as it was. A bad row (wrong number of CSV fields, invalid JSON, a field too
+replaced with a warning. A bad row (wrong number of CSV fields, invalid JSON, a field too
 large) is reported to ``on_bad_row`` with its file and number and skipped, never the file.
 
 For ``parse``, columns are found by name, case-insensitively: the ``*_column`` options name
@@ -28,7 +27,6 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from classifier.errors import InputError
-from classifier.output import FORMULA_GUARD, unneutralise
 from classifier.parse.building import Draft, clean_author, finish
 from classifier.parse.dates import parse_datetime
 from classifier.parse.reading import MAX_LINE_CHARS, Source, Warn, iter_lines
@@ -98,8 +96,6 @@ _DELIMITERS = (",", ";", "\t", "|")
 _QUOTED = re.compile(r'"[^"]*"')
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _CONTAINER_KEYS = ("comments", "data", "items")
-_CELL_START = "\x1f"  # joins a row's cells for one C-level search of cells starting with the guard
-_GUARDED_CELL = _CELL_START + FORMULA_GUARD
 
 
 def sniff_delimiter(header: str) -> str:
@@ -143,8 +139,6 @@ def _csv_rows(reader, header: list[str], label: str, on_bad_row: Warn) -> Iterat
         if len(values) != width:
             on_bad_row(f"{label}: row {number}: {len(values)} fields, the header has {width}; skipped")
             continue
-        if _GUARDED_CELL in _CELL_START + _CELL_START.join(values):  # a cell our writer guarded: read it back as it was
-            values = [unneutralise(v) for v in values]
         yield TableRow(f"{label}: row {number}", dict(zip(header, values)))
 
 
