@@ -36,6 +36,7 @@ from classifier.schema import INPUT_FORMATS, Comment, Page
 
 #: Every input format and its parser, ``module:function`` taking ``(source, options, warn)`` and
 #: returning a :class:`~classifier.schema.Page` (imported on first use: ``--help`` stays fast).
+#: The keys are ``schema.InputFormat`` (the ``--input-format`` choices) but ``auto``: a test keeps them equal.
 PARSERS = {
     "dump": "classifier.parse.dump:parse",
     "html": "classifier.parse.html:parse",
@@ -45,7 +46,6 @@ PARSERS = {
     "jsonl": "classifier.parse.tabular:parse_jsonl",
     "parquet": "classifier.parse.tabular:parse_parquet",
 }
-# INPUT_FORMATS (schema.InputFormat, the --input-format choices) names "auto" and these keys: a test keeps them equal.
 #: Formats whose rows ``score`` and ``train`` read as records (the rest are pages, parsed into comments).
 TABLE_FORMATS = ("csv", "jsonl", "parquet")
 
