@@ -151,7 +151,7 @@ def parse_path(path: str | Path, input_format: str | None = None, **options) -> 
 
 
 def expand_paths(paths: Iterable[str | Path], on_error: Callable[[str], None] | None = None) -> Iterator[str]:
-    """Each path as given; a directory becomes every (non-hidden) file inside it, sorted.
+    """Each path as given; a directory becomes every (non-hidden) regular file inside it, sorted.
 
     A directory (or a folder inside it) that cannot be listed is reported to ``on_error``
     (default: raise :class:`~classifier.errors.InputError`), never skipped silently.
@@ -170,7 +170,7 @@ def expand_paths(paths: Iterable[str | Path], on_error: Callable[[str], None] | 
         files = []
         for folder, dirs, names in os.walk(name, onerror=failed):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            files += [os.path.join(folder, n) for n in names if not n.startswith(".")]
+            files += [f for n in names if not n.startswith(".") and os.path.isfile(f := os.path.join(folder, n))]
         yield from sorted(files, key=lambda f: Path(f).relative_to(name).parts)
 
 
