@@ -55,6 +55,16 @@ FormatOption = Annotated[
 ]
 
 
+RawCsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="With --format csv, write cells as they are (for programs, classifier train among them): by default "
+        "a text starting with =, +, -, @, tab or CR gets a leading ' so that spreadsheets do not run it as a formula.",
+    ),
+]
+
+
 def write_records(*args, **kwargs) -> int:
     """:func:`classifier.output.write_records`, imported when a command writes (keeps ``--help`` fast)."""
     from classifier.output import write_records as write
@@ -147,6 +157,7 @@ def parse(
     page_column: Annotated[
         Optional[str], _column_option(("--page-column",), "the page or URL", "page, url, article, thread")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Isolate comments (author, timestamp, text, replies) from pages and exports.
 
@@ -187,7 +198,7 @@ def parse(
     elif fmt is OutputFormat.csv:
         records = [c.to_dict() for page in pages for c in page.comments]
         columns = list(dict.fromkeys([*PARSE_COLUMNS, *(k for r in records for k in r)]))
-        write_records(records, fmt, columns=columns)
+        write_records(records, fmt, columns=columns, raw_csv=raw_csv)
     else:
         write_records((c.to_dict() for page in pages for c in page.comments), fmt)
     if failures:
@@ -212,13 +223,13 @@ def _print_page_table(page) -> None:
     """A status line for the page, then its comments as a table (fits the terminal, 80 columns)."""
     import shutil
 
-    from classifier.output import format_table
+    from classifier.output import format_table, visible
 
     width = min(shutil.get_terminal_size((80, 24)).columns, 120)
     status = f": {page.status}, {len(page.comments)} comment{'s' * (len(page.comments) != 1)}"
     if page.declared_count is not None:
         status += f" (declared {page.declared_count})"
-    source = page.source
+    source = visible(page.source)
     if len(source) + len(status) > width:
         source = "…" + source[-(width - len(status) - 1) :]
     typer.echo(source + status)
@@ -318,6 +329,7 @@ def score(
         bool,
         typer.Option("--reasons/--no-reasons", help="Explain flagged comments (--no-reasons: faster, only the shouting rule)."),
     ] = True,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
 
@@ -334,7 +346,7 @@ def score(
     from classifier.policy import reaches
 
     if not paths and not text:
-        if sys.stdin.isatty():
+        if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
             raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
         paths = ["-"]
     failures = 0
@@ -361,10 +373,10 @@ def score(
         "sentiment": with_sentiment,
         "reasons": with_reasons,
     }
-    rows = batch.iter_rows(paths or [], text or [], text_column, report)
+    rows = batch.iter_rows(paths or [], text or [], text_column, report, on_warning=lambda m: fail(f"warning: {m}"))
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)
     fmt = fmt or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
-    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS)
+    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS, raw_csv=raw_csv)
     sys.stdout.flush()
     if progress:
         progress.done()
@@ -492,7 +504,7 @@ def queue_decide(
 
 @queue_app.command(
     "export",
-    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv > decisions.csv",
+    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv --raw-csv > decisions.csv",
 )
 def queue_export(
     db: DbOption,
@@ -505,6 +517,7 @@ def queue_export(
     holdout_out: Annotated[
         Optional[Path], typer.Option("--holdout-out", help="File for the held-out decisions (to evaluate a retrained model).")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Export moderator decisions as labelled training data for 'classifier train'.
 
@@ -526,7 +539,7 @@ def queue_export(
         stream = open(target, "w", encoding="utf-8", newline="") if target else sys.stdout
         try:
             if part or fmt is not OutputFormat.csv:
-                write_records(part, fmt, stream, columns=EXPORT_COLUMNS)
+                write_records(part, fmt, stream, columns=EXPORT_COLUMNS, raw_csv=raw_csv)
             else:
                 stream.write(",".join(EXPORT_COLUMNS) + "\n")  # an empty export still has its header
         finally:
