@@ -55,6 +55,16 @@ FormatOption = Annotated[
 ]
 
 
+RawCsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="With --format csv, write cells as they are (for programs, classifier train among them): by default "
+        "a text starting with =, +, -, @, tab or CR gets a leading ' so that spreadsheets do not run it as a formula.",
+    ),
+]
+
+
 def write_records(*args, **kwargs) -> int:
     """:func:`classifier.output.write_records`, imported when a command writes (keeps ``--help`` fast)."""
     from classifier.output import write_records as write
@@ -147,6 +157,7 @@ def parse(
     page_column: Annotated[
         Optional[str], _column_option(("--page-column",), "the page or URL", "page, url, article, thread")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Isolate comments (author, timestamp, text, replies) from pages and exports.
 
@@ -187,7 +198,7 @@ def parse(
     elif fmt is OutputFormat.csv:
         records = [c.to_dict() for page in pages for c in page.comments]
         columns = list(dict.fromkeys([*PARSE_COLUMNS, *(k for r in records for k in r)]))
-        write_records(records, fmt, columns=columns)
+        write_records(records, fmt, columns=columns, raw_csv=raw_csv)
     else:
         write_records((c.to_dict() for page in pages for c in page.comments), fmt)
     if failures:
@@ -212,13 +223,13 @@ def _print_page_table(page) -> None:
     """A status line for the page, then its comments as a table (fits the terminal, 80 columns)."""
     import shutil
 
-    from classifier.output import format_table
+    from classifier.output import format_table, visible
 
     width = min(shutil.get_terminal_size((80, 24)).columns, 120)
     status = f": {page.status}, {len(page.comments)} comment{'s' * (len(page.comments) != 1)}"
     if page.declared_count is not None:
         status += f" (declared {page.declared_count})"
-    source = page.source
+    source = visible(page.source)
     if len(source) + len(status) > width:
         source = "…" + source[-(width - len(status) - 1) :]
     typer.echo(source + status)
@@ -322,6 +333,7 @@ def score(
         bool,
         typer.Option("--attributes/--no-attributes", help="Add the attribute model's scores (--no-attributes: faster, fields empty)."),
     ] = True,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
 
@@ -339,7 +351,7 @@ def score(
     from classifier.policy import reaches
 
     if not paths and not text:
-        if sys.stdin.isatty():
+        if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
             raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
         paths = ["-"]
     failures = 0
@@ -367,10 +379,10 @@ def score(
         "reasons": with_reasons,
         "attributes": with_attributes,
     }
-    rows = batch.iter_rows(paths or [], text or [], text_column, report)
+    rows = batch.iter_rows(paths or [], text or [], text_column, report, on_warning=lambda m: fail(f"warning: {m}"))
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)
     fmt = fmt or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
-    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS)
+    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS, raw_csv=raw_csv)
     sys.stdout.flush()
     if progress:
         progress.done()
@@ -455,13 +467,23 @@ def queue_list(
     db: DbOption,
     status: Annotated[QueueStatus, typer.Option("--status", help="Which comments.", case_sensitive=False)] = QueueStatus.pending,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many (pending: highest priority first).")] = 50,
+    page: Annotated[Optional[str], typer.Option("--page", help="Only this page (article URL).")] = None,
+    author: Annotated[Optional[str], typer.Option("--author", help="Only this author.")] = None,
+    attribute: Annotated[
+        Optional[str], typer.Option("--attribute", help="Only hostile (>= 0.5), shouting, or suspect comments.")
+    ] = None,
+    search: Annotated[Optional[str], typer.Option("--search", help="Text or author contains this (3+ characters).")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """List queued comments: pending by review priority, decided ones latest first."""
-    from classifier.store import open_store
+    """List queued comments: pending by review priority, decided ones latest first, optionally filtered."""
+    from classifier.store import Filters, open_store
 
+    try:
+        filters = Filters(page=page, author=author, attribute=attribute, search=search)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     store = open_store(db)
-    write_records(store.list_comments(status.value, limit), fmt, table_columns=QUEUE_TABLE_COLUMNS)
+    write_records(store.list_comments(status.value, limit, 0, filters), fmt, table_columns=QUEUE_TABLE_COLUMNS)
 
 
 @queue_app.command("decide", epilog="Example: classifier queue decide --db queue.db 3f2a9c0d1e2b4a5f reject --note insulte")
@@ -488,7 +510,7 @@ def queue_decide(
 
 @queue_app.command(
     "export",
-    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv > decisions.csv",
+    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv --raw-csv > decisions.csv",
 )
 def queue_export(
     db: DbOption,
@@ -501,6 +523,7 @@ def queue_export(
     holdout_out: Annotated[
         Optional[Path], typer.Option("--holdout-out", help="File for the held-out decisions (to evaluate a retrained model).")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Export moderator decisions as labelled training data for 'classifier train'.
 
@@ -522,7 +545,7 @@ def queue_export(
         stream = open(target, "w", encoding="utf-8", newline="") if target else sys.stdout
         try:
             if part or fmt is not OutputFormat.csv:
-                write_records(part, fmt, stream, columns=EXPORT_COLUMNS)
+                write_records(part, fmt, stream, columns=EXPORT_COLUMNS, raw_csv=raw_csv)
             else:
                 stream.write(",".join(EXPORT_COLUMNS) + "\n")  # an empty export still has its header
         finally:
