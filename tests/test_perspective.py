@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from classifier.web.app import create_app
 from classifier.web.perspective import MAX_COMMENT_BYTES, PerspectiveOptions, RateLimiter, sentence_spans
-from tests.queue_support import ROOT, classifier_cmd, running_server
+from tests.queue_support import ROOT, classifier_cmd, running_servers
 
 TOKEN = "perspective-test-token-8d2e"
 FRENCH = "Tais-toi, espèce d'abruti, personne ne veut lire tes commentaires."
@@ -27,7 +27,7 @@ ENGLISH = "Thank you for this clear article. You are a pathetic idiot though!"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("perspective")
-    with running_server(tmp / "queue.db", TOKEN, tmp) as (base, _proc):
+    with running_servers(tmp / "queue.db", TOKEN, tmp) as [(base, _proc)]:
         yield base, tmp / "queue.db"
 
 
