@@ -173,7 +173,10 @@ def _csv_rows(handle: TextIO, name: str, text_column: str | None, delimiter: str
             yield row
 
 
-def _parquet_rows(path: str, text_column: str | None, on_error: OnError) -> Iterator[Row]:
+def _parquet_rows(
+    path: str, text_column: str | None, on_error: OnError, row_groups: list[int] | None = None, first: int = 0
+) -> Iterator[Row]:
+    """Rows of a Parquet file, or of some of its row groups (``first``: rows before them, for row numbers)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -188,8 +191,8 @@ def _parquet_rows(path: str, text_column: str | None, on_error: OnError) -> Iter
         names = ", ".join(parquet.schema_arrow.names)
         on_error(f"{path}: no column {_describe(text_column)} (columns: {names}); use --text-column")
         return
-    number = 0
-    for batch in parquet.iter_batches(batch_size=10_000):
+    number = first
+    for batch in parquet.iter_batches(batch_size=10_000, row_groups=row_groups):
         for record in batch.to_pylist():
             number += 1
             record = {k: json_value(v) for k, v in record.items()}

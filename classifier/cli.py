@@ -165,13 +165,7 @@ def parse(
     """
     from classifier.parse import iter_pages
 
-    failures = 0
-
-    def report(message: str) -> None:
-        nonlocal failures
-        failures += 1
-        fail(message)
-
+    report = _Failures()
     options = {
         "keep_deleted": keep_deleted, "text_column": text_column, "author_column": author_column,
         "published_column": published_column, "id_column": id_column, "reply_to_column": reply_to_column,
@@ -190,7 +184,7 @@ def parse(
         write_records(records, fmt, columns=columns)
     else:
         write_records((c.to_dict() for page in pages for c in page.comments), fmt)
-    if failures:
+    if report.count:
         raise typer.Exit(EXIT_INPUT)
 
 
@@ -245,10 +239,21 @@ class FailOn(str, Enum):
     reject = "reject"
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+#: ``score --format``: the output formats, and Parquet for the partitions of ``--engine dask``.
+ScoreFormat = Enum("ScoreFormat", {f: f for f in dict.fromkeys([*(f.value for f in OutputFormat), "parquet"])}, type=str)
+
 SCORE_TABLE_COLUMNS = ("hostile", "shouting", "decision", "sentiment", "text")
 
 
-@app.command(epilog="Example: classifier score seeds/ --format table")
+@app.command(
+    epilog="Example: classifier score seeds/ --format table\n\n"
+    "On a Dask cluster: classifier score 'archive/*.parquet' --engine dask --workers 2 --out scored/"
+)
 def score(
     paths: Annotated[
         Optional[list[str]],
@@ -271,10 +276,11 @@ def score(
         ),
     ] = None,
     fmt: Annotated[
-        Optional[OutputFormat],
+        Optional[ScoreFormat],
         typer.Option(
             "--format", "-f", case_sensitive=False,
-            help="Output format: json, jsonl, csv or table. Default: table on a terminal, jsonl otherwise.",
+            help="Output format: json, jsonl, csv or table. Default: table on a terminal, jsonl otherwise. "
+            "With --engine dask, the partitions' format: parquet (default), jsonl or csv.",
             show_default=False,
         ),
     ] = None,  # fmt: skip
@@ -317,6 +323,29 @@ def score(
         bool,
         typer.Option("--reasons/--no-reasons", help="Explain flagged comments (--no-reasons: faster, only the shouting rule)."),
     ] = True,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine", case_sensitive=False,
+            help="local: this process (and --jobs); dask: partitions scored on a Dask cluster, written to --out.",
+        ),
+    ] = Engine.local,  # fmt: skip
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option("--scheduler", help="--engine dask: a running scheduler (tcp://HOST:8786); default: a local cluster."),
+    ] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option("--workers", min=1, help="--engine dask, no --scheduler: local worker processes (default: the cores)."),
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="--engine dask: directory for the partitions (part-00000.parquet, ...)."),
+    ] = None,
+    partition_rows: Annotated[
+        int,
+        typer.Option("--partition-rows", min=1, help="--engine dask: rows per partition, about (Parquet row groups, JSONL lines)."),
+    ] = 50_000,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
 
@@ -326,30 +355,15 @@ def score(
     options), reasons and model. A bad row is reported on stderr with its row number
     and skipped; a summary line ends on stderr.
 
+    With --engine dask, files (globs are expanded; a directory means the files in it)
+    are read as partitions by the workers of a Dask cluster and written to --out as
+    part-NNNNN files holding the same records; bad rows and the summary are reported
+    as above. A scheduler that cannot be reached is a usage error (2).
+
     Exit codes: 0 ok; 1 some row or file failed (the rest was scored); 2 usage;
     3 model missing or refused; 4 --fail-on reached (wins over 1).
     """
     from classifier import batch
-    from classifier.policy import reaches
-
-    if not paths and not text:
-        if sys.stdin.isatty():
-            raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
-        paths = ["-"]
-    failures = 0
-
-    def report(message: str) -> None:
-        nonlocal failures
-        failures += 1
-        fail(message)
-
-    counts = {"approve": 0, "review": 0, "reject": 0}
-    progress = _Progress() if sys.stderr.isatty() else None
-
-    def counted(records):
-        for record in records:
-            counts[record["decision"]] += 1
-            yield record
 
     load_args = {
         "path": str(model) if model else None,
@@ -360,13 +374,62 @@ def score(
         "sentiment": with_sentiment,
         "reasons": with_reasons,
     }
+    if engine is Engine.dask:
+        _score_on_dask(paths, text, out, fmt, load_args, scheduler, workers, text_column, chunk_size, partition_rows, fail_on)
+        return
+    if out or scheduler or workers:
+        raise click.UsageError("--out, --scheduler and --workers need --engine dask")
+    if fmt is not None and fmt.value not in OutputFormat.__members__:
+        raise click.UsageError(f"--format {fmt.value} needs --engine dask and --out")
+    if not paths and not text:
+        if sys.stdin.isatty():
+            raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
+        paths = ["-"]
+    report = _Failures()
+    counts = {"approve": 0, "review": 0, "reject": 0}
+    progress = _Progress() if sys.stderr.isatty() else None
+
+    def counted(records):
+        for record in records:
+            counts[record["decision"]] += 1
+            yield record
+
     rows = batch.iter_rows(paths or [], text or [], text_column, report)
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)
-    fmt = fmt or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
+    fmt = OutputFormat(fmt.value) if fmt else (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
     write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS)
     sys.stdout.flush()
     if progress:
         progress.done()
+    _score_summary(counts, report.count, fail_on)
+
+
+def _score_on_dask(paths, texts, out, fmt, load_args, scheduler, workers, text_column, chunk_size, partition_rows, fail_on) -> None:
+    """``score --engine dask``: files only, partitions written to --out (classifier/scale.py)."""
+    if texts or not paths or "-" in paths:
+        raise click.UsageError("--engine dask scores files (give PATH or globs; not --text or stdin)")
+    if out is None:
+        raise click.UsageError("--engine dask writes partitions: give --out DIR")
+    if scheduler and workers:
+        raise click.UsageError("--workers starts a local cluster; it cannot go with --scheduler")
+    from classifier import scale
+
+    report = _Failures()
+    progress = _Progress() if sys.stderr.isatty() else None
+    counts = scale.score_files(
+        paths, out, fmt=fmt.value if fmt else "parquet", args=load_args, scheduler=scheduler, workers=workers,
+        text_column=text_column, chunk_size=chunk_size, partition_rows=partition_rows, on_error=report,
+        on_part=progress,
+    )  # fmt: skip
+    if progress:
+        progress.done()
+    _score_summary(counts, report.count, fail_on)
+
+
+def _score_summary(counts: dict[str, int], failures: int, fail_on: Optional[FailOn]) -> None:
+    """The summary line of ``score`` on stderr, then its exit code (4 wins over 1)."""
+    from classifier.policy import reaches
+
     flagged = counts["review"] + counts["reject"]
     typer.echo(
         f"classifier: scored {sum(counts.values())}, flagged {flagged} "
@@ -377,6 +440,17 @@ def score(
         raise typer.Exit(EXIT_GATE)
     if failures:
         raise typer.Exit(EXIT_INPUT)
+
+
+class _Failures:
+    """Prints each failure as one line and counts them (the exit code depends on the count)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, message: str) -> None:
+        self.count += 1
+        fail(message)
 
 
 class _Progress:
