@@ -23,7 +23,11 @@ import typer
 
 from classifier import __version__
 from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, ClassifierError
-from classifier.output import OutputFormat, write_records
+from classifier.output import write_records
+from classifier.schema import (
+    DECISIONS, OUTPUT_FORMATS, PARTITION_FORMATS, Decision, Engine, InputFormat, OutputFormat, QueueDecision,
+    QueueStatus, Task,
+)  # fmt: skip
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 some input failed (reported on stderr, the rest processed); "
@@ -76,17 +80,6 @@ def _root(
 
 
 # ---- parse
-
-
-class InputFormat(str, Enum):
-    auto = "auto"
-    dump = "dump"
-    html = "html"
-    disqus = "disqus"
-    wxr = "wxr"
-    csv = "csv"
-    jsonl = "jsonl"
-    parquet = "parquet"
 
 
 PARSE_COLUMNS = ("id", "page", "author", "published", "text", "reply_to", "status")
@@ -234,18 +227,12 @@ def _print_page_table(page) -> None:
 # ---- score
 
 
-class FailOn(str, Enum):
-    review = "review"
-    reject = "reject"
+#: ``--fail-on``: the decisions a gate can stop at (every one but approve).
+FailOn = Enum("FailOn", {d.name: d.value for d in Decision if d is not Decision.approve}, type=str)
 
 
-class Engine(str, Enum):
-    local = "local"
-    dask = "dask"
-
-
-#: ``score --format``: the output formats, and Parquet for the partitions of ``--engine dask``.
-ScoreFormat = Enum("ScoreFormat", {f: f for f in dict.fromkeys([*(f.value for f in OutputFormat), "parquet"])}, type=str)
+#: ``score --format``: the output formats, and those of the partitions of ``--engine dask``.
+ScoreFormat = Enum("ScoreFormat", {f: f for f in dict.fromkeys([*OUTPUT_FORMATS, *PARTITION_FORMATS])}, type=str)
 
 SCORE_TABLE_COLUMNS = ("hostile", "shouting", "decision", "sentiment", "text")
 
@@ -379,14 +366,14 @@ def score(
         return
     if out or scheduler or workers:
         raise click.UsageError("--out, --scheduler and --workers need --engine dask")
-    if fmt is not None and fmt.value not in OutputFormat.__members__:
+    if fmt is not None and fmt.value not in OUTPUT_FORMATS:
         raise click.UsageError(f"--format {fmt.value} needs --engine dask and --out")
     if not paths and not text:
         if sys.stdin.isatty():
             raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
         paths = ["-"]
     report = _Failures()
-    counts = {"approve": 0, "review": 0, "reject": 0}
+    counts = dict.fromkeys(DECISIONS, 0)
     progress = _Progress() if sys.stderr.isatty() else None
 
     def counted(records):
@@ -477,18 +464,6 @@ DbOption = Annotated[Path, typer.Option("--db", help="The queue database (SQLite
 QUEUE_TABLE_COLUMNS = ("id", "status", "hostile", "shouting", "author", "text")
 
 
-class QueueStatus(str, Enum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-
-
-class QueueDecision(str, Enum):
-    approve = "approve"
-    reject = "reject"
-    undo = "undo"
-
-
 @queue_app.command("ingest", epilog="Example: classifier queue ingest --db queue.db seeds/ comments.jsonl")
 def queue_ingest(
     db: DbOption,
@@ -497,8 +472,9 @@ def queue_ingest(
         typer.Argument(help="Pages, exports, CSV/JSONL files or directories ('-' = stdin): anything 'classifier parse' reads."),
     ],
     input_format: Annotated[
-        Optional[str], typer.Option("--input-format", help="Force the input format (default: detected per file).")
-    ] = None,
+        InputFormat,
+        typer.Option("--input-format", "-i", case_sensitive=False, help="Input format; auto detects it per file."),
+    ] = InputFormat.auto,
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory (default: the shipped model).")
     ] = None,
@@ -515,7 +491,7 @@ def queue_ingest(
     from classifier.store import open_store
 
     store = open_store(db, create=True)
-    report = ingest(store, sources, Moderator.load(model), input_format=input_format, on_error=fail)
+    report = ingest(store, sources, Moderator.load(model), input_format=input_format.value, on_error=fail)
     store.close()
     typer.echo(f"classifier: {db}: {report.summary()}", err=True)
     if report.failed:
@@ -582,14 +558,12 @@ def queue_export(
     to --holdout-out instead, to measure the model before and after retraining:
     classifier train decisions.csv other.csv --eval heldout.csv --out models/NAME
     """
-    from classifier.queue import EXPORT_COLUMNS, export_rows, in_holdout
+    from classifier.queue import EXPORT_COLUMNS, export_rows, split_holdout
     from classifier.store import open_store
 
     if holdout and holdout_out is None:
         raise click.UsageError("--holdout needs --holdout-out FILE")
-    rows = list(export_rows(open_store(db)))
-    held = [r for r in rows if in_holdout(r["id"], holdout)]
-    kept = [r for r in rows if not in_holdout(r["id"], holdout)]
+    kept, held = split_holdout(export_rows(open_store(db)), holdout)
     for part, target in ((kept, out), (held, holdout_out)):
         if part is held and target is None:
             continue
@@ -603,15 +577,6 @@ def queue_export(
             if target:
                 stream.close()
     typer.echo(f"classifier: exported {len(kept)} decision(s)" + (f", {len(held)} held out" if holdout_out else ""), err=True)
-
-
-def _probability_or_off(value: Optional[str], name: str) -> Optional[float]:
-    if value is None or value.lower() == "off":
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a probability between 0 and 1 or 'off', got {value!r}", param_hint=name) from None
 
 
 @queue_app.command("settings", epilog="Example: classifier queue settings --db queue.db --auto-reject-above 0.95 --ban connard --suspect traître")
@@ -635,27 +600,19 @@ def queue_settings(
 
     Rules apply to comments ingested afterwards. Words match whole words, ignoring case and accents.
     """
-    from dataclasses import replace
-
-    from classifier.queue import normalise_word
+    from classifier.queue import update_settings
     from classifier.store import open_store
 
     store = open_store(db, create=True)
     current = store.settings()
-    changes: dict = {}
-    if auto_approve_below is not None:
-        changes["auto_approve_below"] = _probability_or_off(auto_approve_below, "--auto-approve-below")
-    if auto_reject_above is not None:
-        changes["auto_reject_above"] = _probability_or_off(auto_reject_above, "--auto-reject-above")
-    for key, add, remove in (("banned", ban, unban), ("suspect", suspect, unsuspect)):
-        if add or remove:
-            gone = {normalise_word(w) for w in remove or ()}
-            words = [w for w in getattr(current, key) if w not in gone]
-            words += [w for w in map(normalise_word, add or ()) if w and w not in words]
-            changes[key] = tuple(words)
-    if changes and not show:
-        current = replace(current, **changes)
-        store.save_settings(current)
+    thresholds = {"auto_approve_below": auto_approve_below, "auto_reject_above": auto_reject_above}
+    changed = update_settings(
+        current, **{k: v for k, v in thresholds.items() if v is not None},
+        ban=ban or (), unban=unban or (), suspect=suspect or (), unsuspect=unsuspect or (),
+    )  # fmt: skip
+    if changed != current and not show:
+        store.save_settings(changed)
+        current = changed
     write_records(current.to_dict(), OutputFormat.json)
 
 
@@ -706,11 +663,6 @@ def serve(
 # ---- train and evaluate (classifier/train.py, classifier/metrics.py)
 
 
-class Task(str, Enum):
-    hostile = "hostile"
-    sentiment = "sentiment"
-
-
 def _pairs(values: Optional[list[str]], option: str) -> list[tuple[str, str]]:
     """KEY=VALUE option values, split; a malformed one is a usage error."""
     pairs = []
@@ -745,7 +697,7 @@ def train_command(
         Optional[list[str]],
         typer.Option("--exclude", help="COLUMN=VALUE: drop the rows where COLUMN equals VALUE. Repeatable."),
     ] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Model directory to write (model.pkl.gz, card.json, CARD.md).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model directory to write (model.skops, card.json, CARD.md).")] = None,
     cv: Annotated[int, typer.Option("--cv", min=0, help="Cross-validation folds on the training part (0 = none).")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the folds and the model.")] = 0,
     eval_data: Annotated[
@@ -774,7 +726,8 @@ def train_command(
     Rows with an empty text or a bad label are reported on stderr (file, row)
     and skipped; duplicates and texts with conflicting labels are dropped. The
     metrics table (held-out part per source, --eval sets) goes to stdout,
-    progress to stderr. Exit codes: 1 unreadable data; 2 usage error.
+    progress to stderr. Exit codes: 1 unreadable data, too few rows (10 of each label)
+    or a single label; 2 usage error.
     """
     import json
 
@@ -785,23 +738,7 @@ def train_command(
         typer.echo(message, err=True)
 
     if preset is not None:
-        if preset not in training.PRESETS:
-            raise ClassifierError(f"unknown preset {preset!r} (known: {', '.join(training.PRESETS)})", EXIT_USAGE)
-        recipe = training.PRESETS[preset]
-        base = data_dir or training.SHARED_DATA
-        card = training.train(
-            [base / f for f in recipe["files"]] + [training.ROOT / f for f in recipe.get("own_files", [])],
-            task=recipe["task"], text_column=recipe.get("text_column", "text"),
-            label_column=recipe.get("label_column", "label"), source_weights=recipe.get("source_weights"),
-            exclude=recipe.get("exclude"), out=training.ROOT / recipe["out"], cv=recipe.get("cv", 5),
-            seed=recipe.get("seed", 0),
-            params={k: (base / v if k == "lexicon" else v) for k, v in recipe.get("params", {}).items()},
-            eval_paths=[training.ROOT / e for e in recipe.get("eval", [])],
-            eval_label_column=recipe.get("eval_label_column"), name=recipe["name"], version=recipe["version"],
-            description=recipe.get("description", ""), limitations=recipe.get("limitations"),
-            rebuild_command=f"classifier train --preset {preset}",
-            progress=progress,
-        )  # fmt: skip
+        card = training.train_preset(preset, data_dir, progress=progress)
     else:
         if not data:
             raise ClassifierError("no training data: give DATA files or --preset", EXIT_USAGE)

@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-import unicodedata
 from itertools import chain, islice, repeat
 from typing import NamedTuple
 
@@ -45,8 +44,9 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from classifier import packing
 from classifier.text import DOC_SEP as _SEP
-from classifier.text import split_batch
+from classifier.text import fold, split_batch
 
 # --------------------------------------------------------------------------- normalisation
 
@@ -62,7 +62,6 @@ _LEET = re.compile(r"[01345@$](?<=[^\W\d_].)(?![0-9])")
 _LEET_MAP = str.maketrans("01345@$", "oieasas")
 #: three or more times the same character -> two ("connnnard" -> "connard")
 _ELONGATION = re.compile(r"(\w)\1{2,}")
-_COMBINING = re.compile(r"[\u0300-\u036f]")
 _WORD = re.compile(r"[^\W_]+")
 _WORD_OR_LINE = re.compile(r"[^\W_]+|\n")
 
@@ -76,7 +75,7 @@ def normalize_chunk(chunk: str) -> str:
     >>> [normalize_chunk(c) for c in ["C0NNNNARD", "s.a.l.o.p.e", "Éléphant", "p*tain"]]
     ['connard', 'salope', 'elephant', 'ptain']
     """
-    text = _COMBINING.sub("", unicodedata.normalize("NFKD", chunk.lower()))
+    text = fold(chunk)
     text = _SPELLED.sub(lambda m: _SPELLED_SEP.sub("", m.group()), text)
     text = _INNER_STAR.sub("", text)
     text = _LEET.sub(lambda m: m.group().translate(_LEET_MAP), text)
@@ -189,7 +188,8 @@ def _style_features(counts: np.ndarray, scale: float) -> np.ndarray:
 
 #: The scoring cache is also cleared beyond this many stored n-gram values (8 bytes each: about 64 MB).
 MAX_CACHED_VALUES = 8_000_000
-_MEMOS = ("_cache", "_grams", "_blocks")  # scoring-time memos: never pickled, dropped by fit
+_MEMOS = ("_cache", "_grams", "_blocks")  # scoring-time memos: never saved, dropped by fit
+_PACKED_INDEXES = ("char_vocabulary_", "tokens_", "word_vocabulary_")  # {str: int} dicts saved as arrays
 
 
 class _ChunkRows(NamedTuple):
@@ -365,12 +365,33 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         self.style_scale = style_scale
         self.cache_size = cache_size
 
-    # -- pickling: the chunk cache is a scoring-time memo, not model state
+    # -- saving: the chunk cache is a scoring-time memo, not model state; the large dicts are
+    # packed into arrays (classifier/packing.py) so that skops saves and loads them fast
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: never strip the live object
         for memo in _MEMOS:
             state.pop(memo, None)
+        for name in _PACKED_INDEXES:
+            if isinstance(state.get(name), dict):
+                state[name] = packing.pack_index(state[name])
+        if isinstance(state.get("lexicon_words_"), dict):
+            state["lexicon_words_"] = packing.pack_lists(state["lexicon_words_"])
+        if state.get("lexicon") is not None:
+            state["lexicon"] = packing.pack_rows(state["lexicon"], 2)
+        state["_packed"] = True
         return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if state.pop("_packed", False):
+            for name in _PACKED_INDEXES:
+                if name in state:
+                    state[name] = packing.unpack_index(state[name])
+            if "lexicon_words_" in state:
+                state["lexicon_words_"] = packing.unpack_lists(state["lexicon_words_"])
+            if state.get("lexicon") is not None:
+                state["lexicon"] = packing.unpack_rows(state["lexicon"], 2)
+        super().__setstate__(state)
 
     def _gram_keys(self) -> _GramKeys:
         keys = self.__dict__.get("_grams")

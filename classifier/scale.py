@@ -34,14 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifier.errors import EXIT_USAGE, ClassifierError
+from classifier.schema import DECISIONS, PARTITION_FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import dask.dataframe as dd
     import pandas as pd
     from distributed import Client
-
-#: Formats a partition can be written in (Parquet by default).
-PARTITION_FORMATS = ("parquet", "jsonl", "csv")
 
 #: Rows per part, roughly: a few seconds of scoring, so that work spreads evenly over workers.
 PARTITION_ROWS = 50_000
@@ -396,8 +394,6 @@ def score_files(
     """Score files (globs and directories expanded) on a Dask cluster into ``out``; return
     the decision counts. Bad rows and unreadable files go to ``on_error`` in input order;
     ``on_part(rows)`` is called as each part completes, in order."""
-    from classifier.schema import DECISIONS
-
     directory = prepare_out(out, fmt)
     parts = plan_parts(expand_inputs(paths), text_column, partition_rows)
     counts = dict.fromkeys(DECISIONS, 0)

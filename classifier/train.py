@@ -28,19 +28,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classifier.errors import InputError
+from classifier.errors import EXIT_USAGE, ClassifierError, InputError
 from classifier.metrics import (
     THRESHOLD_RULE,
     choose_thresholds,
     summarise_folds,
     task_metrics,
 )
+from classifier.schema import SENTIMENTS, Task
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The shared corpora, read in place beside the repository (never copied into it).
 SHARED_DATA = ROOT.parent / "shared" / "data"
 HELDOUT_FRACTION = 0.2
-TASK_LABELS = {"hostile": ("0", "1"), "sentiment": ("negative", "neutral", "positive")}
+TASK_LABELS = {Task.hostile.value: ("0", "1"), Task.sentiment.value: SENTIMENTS}
 _TRUE = {"1", "1.0", "true", "yes", "hostile", "reject", "rejected"}
 _FALSE = {"0", "0.0", "false", "no", "ok", "approve", "approved"}
 
@@ -115,6 +116,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 Progress = Callable[[str], None]
+#: Fewest rows of each label ``train`` accepts: the held-out part and every CV fold need some of each.
+MIN_ROWS_PER_LABEL = 10
 
 
 def _stderr(message: str) -> None:
@@ -372,6 +375,11 @@ def train(
     classes_seen = sorted(frame["label"].unique())
     if len(classes_seen) < 2:
         raise InputError(f"training data has a single label ({classes_seen[0]}): need at least two")
+    per_label = frame["label"].astype(str).value_counts()
+    needed = max(MIN_ROWS_PER_LABEL, 2 * max(int(cv), 2))
+    if per_label.min() < needed:
+        counts = ", ".join(f"{label}: {n}" for label, n in sorted(per_label.items()))
+        raise InputError(f"too few rows to train: need at least {needed} of each label, got {counts}")
 
     lexicon_info = None
     if isinstance(params.get("lexicon"), (str, Path)):
@@ -459,6 +467,29 @@ def train(
         progress(f"classifier: wrote {out}")
     card["_pipeline"] = final
     return card
+
+
+def train_preset(preset: str, data_dir: str | Path | None = None, progress: Progress = _stderr) -> dict[str, Any]:
+    """Train the recorded recipe ``PRESETS[preset]`` (the shipped models), reading the shared corpora from
+    ``data_dir`` (default :data:`SHARED_DATA`). Returns the card, as :func:`train` does.
+    """
+    if preset not in PRESETS:
+        raise ClassifierError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})", EXIT_USAGE)
+    recipe = PRESETS[preset]
+    base = Path(data_dir) if data_dir is not None else SHARED_DATA
+    return train(
+        [base / f for f in recipe["files"]] + [ROOT / f for f in recipe.get("own_files", [])],
+        task=recipe["task"], text_column=recipe.get("text_column", "text"),
+        label_column=recipe.get("label_column", "label"), source_weights=recipe.get("source_weights"),
+        exclude=recipe.get("exclude"), out=ROOT / recipe["out"], cv=recipe.get("cv", 5),
+        seed=recipe.get("seed", 0),
+        params={k: (base / v if k == "lexicon" else v) for k, v in recipe.get("params", {}).items()},
+        eval_paths=[ROOT / e for e in recipe.get("eval", [])],
+        eval_label_column=recipe.get("eval_label_column"), name=recipe["name"], version=recipe["version"],
+        description=recipe.get("description", ""), limitations=recipe.get("limitations"),
+        rebuild_command=f"classifier train --preset {preset}",
+        progress=progress,
+    )  # fmt: skip
 
 
 def _file_info(path) -> dict[str, Any]:
