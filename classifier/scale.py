@@ -209,11 +209,14 @@ def _parquet_parts(name: str, text_column: str | None, partition_rows: int) -> l
 
 def _jsonl_parts(name: str, partition_rows: int) -> list[Part] | None:
     """Byte ranges of about ``partition_rows`` lines, cut after a newline (a JSON value holds
-    none); None (one part) for a small file or one that is not UTF-8 (the local reader then
-    reports where it stops)."""
+    none); None (one part, read whole as the local path reads it) for a small file, one whose
+    first line is not a JSON object (a JSON document), or one that is not UTF-8."""
     size = os.path.getsize(name)
     with open(name, "rb") as handle:
         head = handle.read(1 << 20)
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].strip()
+        if not (first.startswith(b"{") and first.endswith(b"}")):  # not one object per line: read whole
+            return None
         target = max(len(head) // max(_line_count(head), 1), 1) * partition_rows
         if size <= target:
             return None

@@ -124,6 +124,7 @@ TASKS = values(Task)
 ATTRIBUTES = values(Attribute)
 OUTPUT_FORMATS = values(OutputFormat)
 PARTITION_FORMATS = values(PartitionFormat)
+ENGINES = values(Engine)
 INPUT_FORMATS = values(InputFormat)
 
 
