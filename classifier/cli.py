@@ -8,10 +8,7 @@ exit codes of :mod:`classifier.errors`:
   4 --fail-on gate tripped · 5 queue database error
 """
 
-from __future__ import annotations
-
 import os
-import shutil
 import sys
 import time
 from enum import Enum
@@ -23,7 +20,6 @@ import typer
 
 from classifier import __version__
 from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, ClassifierError
-from classifier.output import write_records
 from classifier.schema import (
     DECISIONS, OUTPUT_FORMATS, PARTITION_FORMATS, Decision, Engine, InputFormat, OutputFormat, QueueDecision,
     QueueStatus, Role, Task,
@@ -35,8 +31,14 @@ EXIT_CODES_HELP = (
     "5 queue database locked or corrupted; 70 internal error (a bug)."
 )
 
+# Plain click help, without rich: rich (and the markdown parser it pulls in) took most of the
+# start-up time of `classifier --help` (bench/bench_start.py). typer imports rich whenever it is
+# installed, even with rich_markup_mode=None, unless told it is not there.
+typer.core.HAS_RICH = False
+
 app = typer.Typer(
     name="classifier",
+    rich_markup_mode=None,
     help="Offline, French-first moderation of news comments: parse pages, score (hostile, "
     "shouting, sentiment), train, and run a moderation queue.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
@@ -45,6 +47,7 @@ app = typer.Typer(
 )
 queue_app = typer.Typer(
     help="The moderation queue: ingest, list, decide, export, settings and moderator accounts (SQLite or PostgreSQL).",
+    rich_markup_mode=None,
     no_args_is_help=True,
 )
 app.add_typer(queue_app, name="queue")
@@ -53,6 +56,13 @@ FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", help="Output format: json, jsonl, csv or table.", case_sensitive=False),
 ]
+
+
+def write_records(*args, **kwargs) -> int:
+    """:func:`classifier.output.write_records`, imported when a command writes (keeps ``--help`` fast)."""
+    from classifier.output import write_records as write
+
+    return write(*args, **kwargs)
 
 
 def fail(message: str) -> None:
@@ -197,6 +207,8 @@ def _short_time(published: str | None) -> str:
 
 def _print_page_table(page) -> None:
     """A status line for the page, then its comments as a table (fits the terminal, 80 columns)."""
+    import shutil
+
     from classifier.output import format_table
 
     width = min(shutil.get_terminal_size((80, 24)).columns, 120)
@@ -640,7 +652,9 @@ def queue_claim(
     write_records(store.claim(by, limit), fmt, table_columns=QUEUE_TABLE_COLUMNS)
 
 
-user_app = typer.Typer(help="Moderator accounts: each has a token (shown once) and a role.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Moderator accounts: each has a token (shown once) and a role.", rich_markup_mode=None, no_args_is_help=True
+)
 queue_app.add_typer(user_app, name="user")
 
 
@@ -710,8 +724,10 @@ def serve(
     Every /api request needs a token (Authorization: Bearer TOKEN, or X-Token): a
     moderator account's ('classifier queue user add') or the deployment's admin token
     (CLASSIFIER_TOKEN or --token-file). The server refuses to start with neither.
-    Several servers may serve one PostgreSQL database. Exit codes: 2 no token and no
-    account; 3 model refused; 5 database locked, unreachable or corrupted.
+    Several servers may serve one PostgreSQL database. An admin token shorter than
+    16 characters (or of fewer than 6 distinct ones) is refused beyond loopback.
+    Exit codes: 2 no token and no account, or a weak token on a non-loopback host;
+    3 model refused; 5 database locked, unreachable or corrupted.
     """
     import os
 
@@ -729,6 +745,7 @@ def serve(
     from classifier.moderator import Moderator
     from classifier.store import open_store
     from classifier.web.app import create_app
+    from classifier.web.security import check_token, is_loopback
 
     store = open_store(db, create=True)  # a locked or corrupted database fails before the model loads
     accounts = any(u["active"] for u in list_users(store))
@@ -739,8 +756,11 @@ def serve(
             "(refusing to serve without one)",
             EXIT_USAGE,
         )
+    warning = check_token(token, host) if token else None  # before the model loads: a refusal is quick
     web = create_app(db, token or None, Moderator.load(model))
-    if host not in ("127.0.0.1", "::1", "localhost"):
+    if warning:
+        fail(warning)
+    if not is_loopback(host):
         fail(f"warning: serving on {host}, beyond this machine: put a TLS proxy in front")
     typer.echo(f"classifier: serving {web.state.store.location} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning")
