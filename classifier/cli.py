@@ -521,13 +521,23 @@ def queue_list(
     db: DbOption,
     status: Annotated[QueueStatus, typer.Option("--status", help="Which comments.", case_sensitive=False)] = QueueStatus.pending,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many (pending: highest priority first).")] = 50,
+    page: Annotated[Optional[str], typer.Option("--page", help="Only this page (article URL).")] = None,
+    author: Annotated[Optional[str], typer.Option("--author", help="Only this author.")] = None,
+    attribute: Annotated[
+        Optional[str], typer.Option("--attribute", help="Only hostile (>= 0.5), shouting, or suspect comments.")
+    ] = None,
+    search: Annotated[Optional[str], typer.Option("--search", help="Text or author contains this (3+ characters).")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """List queued comments: pending by review priority, decided ones latest first."""
-    from classifier.store import open_store
+    """List queued comments: pending by review priority, decided ones latest first, optionally filtered."""
+    from classifier.store import Filters, open_store
 
+    try:
+        filters = Filters(page=page, author=author, attribute=attribute, search=search)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     store = open_store(db)
-    write_records(store.list_comments(status.value, limit), fmt, table_columns=QUEUE_TABLE_COLUMNS)
+    write_records(store.list_comments(status.value, limit, 0, filters), fmt, table_columns=QUEUE_TABLE_COLUMNS)
 
 
 @queue_app.command("decide", epilog="Example: classifier queue decide --db queue.db 3f2a9c0d1e2b4a5f reject --note insulte")

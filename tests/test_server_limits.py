@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from fastapi.testclient import TestClient
@@ -185,3 +188,12 @@ def test_a_strong_token_serves_anywhere_without_warning():
     assert check_token(strong, "0.0.0.0") is None and check_token(strong, "127.0.0.1") is None
     with pytest.raises(ClassifierError):
         check_token("a" * 40, "0.0.0.0")  # long but one repeated character
+
+
+def test_serve_refuses_a_one_character_token_on_all_interfaces(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "classifier", "serve", "--db", str(tmp_path / "q.db"), "--host", "0.0.0.0", "--port", "0"],
+        env={**os.environ, "CLASSIFIER_TOKEN": "x"}, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert proc.returncode == EXIT_USAGE
+    assert proc.stderr.count("\n") == 1 and "weak token" in proc.stderr
