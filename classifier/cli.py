@@ -58,6 +58,16 @@ FormatOption = Annotated[
 ]
 
 
+RawCsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="With --format csv, write cells as they are (for programs, classifier train among them): by default "
+        "a text starting with =, +, -, @, tab or CR gets a leading ' so that spreadsheets do not run it as a formula.",
+    ),
+]
+
+
 def write_records(*args, **kwargs) -> int:
     """:func:`classifier.output.write_records`, imported when a command writes (keeps ``--help`` fast)."""
     from classifier.output import write_records as write
@@ -150,6 +160,7 @@ def parse(
     page_column: Annotated[
         Optional[str], _column_option(("--page-column",), "the page or URL", "page, url, article, thread")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Isolate comments (author, timestamp, text, replies) from pages and exports.
 
@@ -184,7 +195,7 @@ def parse(
     elif fmt is OutputFormat.csv:
         records = [c.to_dict() for page in pages for c in page.comments]
         columns = list(dict.fromkeys([*PARSE_COLUMNS, *(k for r in records for k in r)]))
-        write_records(records, fmt, columns=columns)
+        write_records(records, fmt, columns=columns, raw_csv=raw_csv)
     else:
         write_records((c.to_dict() for page in pages for c in page.comments), fmt)
     if report.count:
@@ -209,13 +220,13 @@ def _print_page_table(page) -> None:
     """A status line for the page, then its comments as a table (fits the terminal, 80 columns)."""
     import shutil
 
-    from classifier.output import format_table
+    from classifier.output import format_table, visible
 
     width = min(shutil.get_terminal_size((80, 24)).columns, 120)
     status = f": {page.status}, {len(page.comments)} comment{'s' * (len(page.comments) != 1)}"
     if page.declared_count is not None:
         status += f" (declared {page.declared_count})"
-    source = page.source
+    source = visible(page.source)
     if len(source) + len(status) > width:
         source = "…" + source[-(width - len(status) - 1) :]
     typer.echo(source + status)
@@ -345,6 +356,7 @@ def score(
         int,
         typer.Option("--partition-rows", min=1, help="--engine dask: rows per partition, about (Parquet row groups, JSONL lines)."),
     ] = 50_000,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
 
@@ -374,14 +386,14 @@ def score(
         "reasons": with_reasons,
     }
     if engine is Engine.dask:
-        _score_on_dask(paths, text, out, fmt, load_args, scheduler, workers, text_column, chunk_size, partition_rows, fail_on)
+        _score_on_dask(paths, text, out, fmt, load_args, scheduler, workers, text_column, chunk_size, partition_rows, fail_on, raw_csv)
         return
     if out or scheduler or workers:
         raise click.UsageError("--out, --scheduler and --workers need --engine dask")
     if fmt is not None and fmt.value not in OUTPUT_FORMATS:
         raise click.UsageError(f"--format {fmt.value} needs --engine dask and --out")
     if not paths and not text:
-        if sys.stdin.isatty():
+        if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
             raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
         paths = ["-"]
     report = _Failures()
@@ -393,17 +405,17 @@ def score(
             counts[record["decision"]] += 1
             yield record
 
-    rows = batch.iter_rows(paths or [], text or [], text_column, report)
+    rows = batch.iter_rows(paths or [], text or [], text_column, report, on_warning=_warning)
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)
     fmt = OutputFormat(fmt.value) if fmt else (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
-    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS)
+    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS, raw_csv=raw_csv)
     sys.stdout.flush()
     if progress:
         progress.done()
     _score_summary(counts, report.count, fail_on)
 
 
-def _score_on_dask(paths, texts, out, fmt, load_args, scheduler, workers, text_column, chunk_size, partition_rows, fail_on) -> None:
+def _score_on_dask(paths, texts, out, fmt, load_args, scheduler, workers, text_column, chunk_size, partition_rows, fail_on, raw_csv) -> None:
     """``score --engine dask``: files only, partitions written to --out (classifier/scale.py)."""
     if texts or not paths or "-" in paths:
         raise click.UsageError("--engine dask scores files (give PATH or globs; not --text or stdin)")
@@ -418,7 +430,7 @@ def _score_on_dask(paths, texts, out, fmt, load_args, scheduler, workers, text_c
     counts = scale.score_files(
         paths, out, fmt=fmt.value if fmt else "parquet", args=load_args, scheduler=scheduler, workers=workers,
         text_column=text_column, chunk_size=chunk_size, partition_rows=partition_rows, on_error=report,
-        on_part=progress,
+        on_warning=_warning, on_part=progress, raw_csv=raw_csv,
     )  # fmt: skip
     if progress:
         progress.done()
@@ -439,6 +451,10 @@ def _score_summary(counts: dict[str, int], failures: int, fail_on: Optional[Fail
         raise typer.Exit(EXIT_GATE)
     if failures:
         raise typer.Exit(EXIT_INPUT)
+
+
+def _warning(message: str) -> None:
+    fail(f"warning: {message}")
 
 
 class _Failures:
@@ -564,7 +580,7 @@ def queue_decide(
 
 @queue_app.command(
     "export",
-    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv > decisions.csv",
+    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv --raw-csv > decisions.csv",
 )
 def queue_export(
     db: DbOption,
@@ -577,6 +593,7 @@ def queue_export(
     holdout_out: Annotated[
         Optional[Path], typer.Option("--holdout-out", help="File for the held-out decisions (to evaluate a retrained model).")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Export moderator decisions as labelled training data for 'classifier train'.
 
@@ -598,7 +615,7 @@ def queue_export(
         stream = open(target, "w", encoding="utf-8", newline="") if target else sys.stdout
         try:
             if part or fmt is not OutputFormat.csv:
-                write_records(part, fmt, stream, columns=EXPORT_COLUMNS)
+                write_records(part, fmt, stream, columns=EXPORT_COLUMNS, raw_csv=raw_csv)
             else:
                 stream.write(",".join(EXPORT_COLUMNS) + "\n")  # an empty export still has its header
         finally:

@@ -147,9 +147,9 @@ class Part:
 
 @dataclass
 class PartReport:
-    """What a task sends back: its bad rows' messages, its decisions and the file it wrote."""
+    """What a task sends back: its bad rows' and warnings' messages, its decisions and the file it wrote."""
 
-    errors: list[str] = field(default_factory=list)
+    messages: list[tuple[bool, str]] = field(default_factory=list)  # (is a bad row, message), in reading order
     counts: dict[str, int] = field(default_factory=dict)
     rows: int = 0
     written: str | None = None
@@ -169,11 +169,11 @@ def expand_inputs(paths: Sequence[str]) -> list[str]:
 
 def plan_parts(names: Sequence[str], text_column: str | None, partition_rows: int = PARTITION_ROWS) -> list[Part]:
     """The parts of every input, in input order."""
-    from classifier.batch import TABULAR_SUFFIXES
+    from classifier.parse import SUFFIXES
 
     parts: list[Part] = []
     for name in names:
-        kind = TABULAR_SUFFIXES.get(Path(name).suffix.lower()) if os.path.isfile(name) else None
+        kind = SUFFIXES.get(Path(name).suffix.lower()) if os.path.isfile(name) else None
         split = None
         if kind == "parquet":
             split = _parquet_parts(name, text_column, partition_rows)
@@ -239,38 +239,60 @@ def _line_count(data: bytes) -> int:
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
-def part_rows(part: Part, text_column: str | None, on_error: OnError) -> Iterator[Any]:
-    """The :class:`~classifier.batch.Row` items of a part, read and checked by the local path's readers."""
+def part_rows(part: Part, text_column: str | None, on_error: OnError, on_warning: OnError) -> Iterator[Any]:
+    """The :class:`~classifier.batch.Row` items of a part, read and checked by the local path's reader."""
     from classifier import batch
+    from classifier.errors import InputError
+    from classifier.parse.reading import Source, open_source
+    from classifier.parse.tabular import _json_lines, _json_records, parquet_table
 
-    if part.kind == "parquet":
-        return batch._parquet_rows(part.name, text_column, on_error, list(part.span), part.first)
-    if part.kind == "jsonl":
+    if part.kind == "file":
+        yield from batch.iter_rows([part.name], [], text_column, on_error, on_warning=on_warning)
+        return
+    try:
+        if part.kind == "parquet":
+            with open_source(part.name) as source:
+                table = parquet_table(source, on_warning, on_error, list(part.span), part.first)
+                key = batch.text_key(table.columns, text_column)
+                for row in table.rows:
+                    checked = batch._row(row.record, row.where, key, on_error)
+                    if checked is not None:
+                        yield checked
+            return
         start, stop = part.span
         with open(part.name, "rb") as handle:
             handle.seek(start)
             text = handle.read(stop - start).decode("utf-8-sig" if start == 0 else "utf-8")
-        return batch._jsonl_rows(io.StringIO(text, newline=""), part.name, part.first, text_column, on_error)
-    return batch.iter_rows([part.name], [], text_column, on_error)
+        lines = _json_lines(io.StringIO(text, newline=""), Source(part.name, io.BytesIO()), on_warning, on_error, part.first + 1)
+        for row in _json_records(lines, on_error):
+            checked = batch._row(row.record, row.where, text_column, on_error)
+            if checked is not None:
+                yield checked
+    except InputError as exc:
+        on_error(str(exc))
 
 
 def score_part(
-    index: int, part: Part, out: str, fmt: str, args: dict[str, Any], text_column: str | None, chunk_size: int
+    index: int, part: Part, out: str, fmt: str, args: dict[str, Any], text_column: str | None, chunk_size: int,
+    raw_csv: bool = False,
 ) -> PartReport:
     """A task: read, check and score one part, write ``out/part-<index>.<fmt>`` (when a row is left)."""
     from classifier import batch
 
     report = PartReport()
-    records = list(batch.score_rows(part_rows(part, text_column, report.errors.append), args, 1, chunk_size))
+    rows = part_rows(
+        part, text_column, lambda m: report.messages.append((True, m)), lambda m: report.messages.append((False, m))
+    )
+    records = list(batch.score_rows(rows, args, 1, chunk_size))
     for record in records:
         report.counts[record["decision"]] = report.counts.get(record["decision"], 0) + 1
     report.rows = len(records)
     if records:
-        report.written = str(write_part(records, Path(out) / f"part-{index:05d}.{fmt}", fmt))
+        report.written = str(write_part(records, Path(out) / f"part-{index:05d}.{fmt}", fmt, raw_csv))
     return report
 
 
-def write_part(records: list[dict[str, Any]], path: Path, fmt: str) -> Path:
+def write_part(records: list[dict[str, Any]], path: Path, fmt: str, raw_csv: bool = False) -> Path:
     """Write one partition atomically (a temporary name, then renamed)."""
     from classifier.output import write_records
 
@@ -281,7 +303,7 @@ def write_part(records: list[dict[str, Any]], path: Path, fmt: str) -> Path:
         pq.write_table(arrow_table(records), tmp)
     else:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            write_records(records, fmt, out=handle)
+            write_records(records, fmt, out=handle, raw_csv=raw_csv)
     os.replace(tmp, path)
     return path
 
@@ -392,7 +414,9 @@ def score_files(
     chunk_size: int = 2000,
     partition_rows: int = PARTITION_ROWS,
     on_error: OnError,
+    on_warning: OnError | None = None,
     on_part: Callable[[int], None] | None = None,
+    raw_csv: bool = False,
 ) -> dict[str, int]:
     """Score files (globs and directories expanded) on a Dask cluster into ``out``; return
     the decision counts. Bad rows and unreadable files go to ``on_error`` in input order;
@@ -405,13 +429,13 @@ def score_files(
 
         futures = client.map(
             score_part, range(len(parts)), parts, out=str(directory), fmt=fmt, args=args or {},
-            text_column=text_column, chunk_size=chunk_size, pure=False,
+            text_column=text_column, chunk_size=chunk_size, raw_csv=raw_csv, pure=False,
         )  # fmt: skip
         try:
             for future in futures:
                 report = future.result()
-                for message in report.errors:
-                    on_error(message)
+                for bad, message in report.messages:
+                    (on_error if bad else on_warning or on_error)(message)
                 for decision, n in report.counts.items():
                     counts[decision] += n
                 if on_part is not None:

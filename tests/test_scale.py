@@ -72,6 +72,7 @@ def inputs(tmp_path_factory, texts) -> dict[str, Path]:
     lines = [json.dumps(row, ensure_ascii=False) for row in rows[60:120]]
     lines[45:45] = ["{not json", json.dumps({"id": "x", "note": "no text field"}), "", "[1, 2]",
                     json.dumps({"id": "e", "text": ""})]  # fmt: skip
+    lines.append('{"id": "s", "text": "un \\ud800 seul"}')  # a lone surrogate escape: replaced, with a warning
     paths["jsonl"] = folder / "comments.jsonl"
     paths["jsonl"].write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -141,18 +142,22 @@ def test_the_bad_rows_are_reported_with_the_file_s_own_numbers(scheduler, inputs
     result = on_dask(scheduler, tmp_path / "out", str(inputs["jsonl"]), str(inputs["parquet"]), str(inputs["csv"]))
     jsonl, parquet, table = (str(inputs[k]) for k in ("jsonl", "parquet", "csv"))
     lines = result.stderr.splitlines()
-    assert lines[:-1] == [
-        f"classifier: {jsonl}: line 46: invalid JSON (Expecting property name enclosed in double quotes: "
-        "line 1 column 2 (char 1))",
+    expected = [
+        f"classifier: {jsonl}: line 46: invalid JSON (Expecting property name enclosed in double quotes)",
         f"classifier: {jsonl}: line 47: missing column 'text' (nor comment, body, content, message)",
-        f"classifier: {jsonl}: line 49: not a JSON object",
+        f"classifier: {jsonl}: line 49: item 1: not a JSON object",
+        f"classifier: {jsonl}: line 49: item 2: not a JSON object",
         f"classifier: {jsonl}: line 50: empty text",
+        f"classifier: warning: {jsonl}: line 66: lone surrogate escape replaced by U+FFFD",
         f"classifier: {parquet}: row 61: empty text",
         f"classifier: {parquet}: row 62: empty text",
         f"classifier: {table}: row 22: empty text",
         f"classifier: {table}: row 23: 2 fields, the header has 3",
     ]  # input order, each file's own line and row numbers (past the first partition)
-    assert lines[-1].startswith("classifier: scored 181, flagged ") and lines[-1].endswith(", failed 8")
+    found = [next((i for i, line in enumerate(lines) if line.startswith(want)), None) for want in expected]
+    assert None not in found, lines
+    assert found == sorted(found) and len(lines) == len(expected) + 1
+    assert lines[-1].startswith("classifier: scored 182, flagged ") and lines[-1].endswith(", failed 9")
 
 
 def test_parquet_partitions_hold_the_input_columns_and_every_result_field(scheduler, inputs, tmp_path):
