@@ -711,23 +711,7 @@ def train_command(
         typer.echo(message, err=True)
 
     if preset is not None:
-        if preset not in training.PRESETS:
-            raise ClassifierError(f"unknown preset {preset!r} (known: {', '.join(training.PRESETS)})", EXIT_USAGE)
-        recipe = training.PRESETS[preset]
-        base = data_dir or training.SHARED_DATA
-        card = training.train(
-            [base / f for f in recipe["files"]] + [training.ROOT / f for f in recipe.get("own_files", [])],
-            task=recipe["task"], text_column=recipe.get("text_column", "text"),
-            label_column=recipe.get("label_column", "label"), source_weights=recipe.get("source_weights"),
-            exclude=recipe.get("exclude"), out=training.ROOT / recipe["out"], cv=recipe.get("cv", 5),
-            seed=recipe.get("seed", 0),
-            params={k: (base / v if k == "lexicon" else v) for k, v in recipe.get("params", {}).items()},
-            eval_paths=[training.ROOT / e for e in recipe.get("eval", [])],
-            eval_label_column=recipe.get("eval_label_column"), name=recipe["name"], version=recipe["version"],
-            description=recipe.get("description", ""), limitations=recipe.get("limitations"),
-            rebuild_command=f"classifier train --preset {preset}",
-            progress=progress,
-        )  # fmt: skip
+        card = training.train_preset(preset, data_dir, progress=progress)
     else:
         if not data:
             raise ClassifierError("no training data: give DATA files or --preset", EXIT_USAGE)
@@ -764,16 +748,28 @@ def train_command(
 
 @app.command(
     "evaluate",
-    epilog="Example: classifier evaluate data/eval_news_fr.csv --label-column hostile --format table",
+    epilog="Example: classifier evaluate data/eval_news_fr.csv --label-column hostile --format table\n\n"
+    "Real news comments (UCC, the published French comments, our labels): classifier evaluate --real --format json",
 )
 def evaluate_command(
-    data: Annotated[list[str], typer.Argument(help="Labelled CSV, TSV, JSONL or Parquet files ('-' = CSV on stdin).")],
+    data: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Labelled CSV, TSV, JSONL or Parquet files ('-' = CSV on stdin).", show_default=False),
+    ] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="Model directory (default: the shipped model of --task).")] = None,
     task: Annotated[
         Task, typer.Option("--task", case_sensitive=False, help="Task of the shipped model to use when --model is not given.")
     ] = Task.hostile,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the comment.")] = "text",
     label_column: Annotated[str, typer.Option("--label-column", help="Column holding the true label.")] = "label",
+    real: Annotated[
+        bool,
+        typer.Option("--real", help="Also judge the hostile model on real news comments: UCC transfer, shares of the "
+                     "published French comments held and rejected (dev articles), our labelled dev sample."),
+    ] = False,
+    data_dir: Annotated[
+        Optional[Path], typer.Option("--data-dir", help="Where --real finds the shared corpora (default: ../shared/data beside the repo).")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Score labelled files with a model and report its quality.
@@ -781,24 +777,61 @@ def evaluate_command(
     Hostile models: ROC AUC, PR AUC, precision/recall/F1 and the confusion
     matrix at the card's thresholds. Sentiment models: macro-F1, accuracy,
     per-class precision/recall/F1 and the confusion matrix. Overall, per file,
-    per 'source' and per 'category' column when present. --format json gives
+    per 'source', 'category' and 'functionality' column when present. --real
+    adds the real-comment report (see classifier/judge.py). --format json gives
     everything; table/csv/jsonl one row per group. Exit codes: 1 unreadable
-    data; 3 model refused.
+    data; 2 nothing to evaluate; 3 model refused.
     """
-    from classifier.metrics import metric_rows
-    from classifier.model import load_model
-    from classifier.train import evaluate_frames
+    from classifier.train import evaluate_model
 
-    loaded = load_model(model, task=task.value)
-    report = evaluate_frames(
-        loaded.pipeline, data, task=loaded.task, text_column=text_column, label_column=label_column,
-        thresholds=loaded.thresholds, progress=lambda message: typer.echo(message, err=True),
+    if not data and not real:
+        raise ClassifierError("nothing to evaluate: give labelled files or --real", EXIT_USAGE)
+    report, rows = evaluate_model(
+        data or [], model=model, task=task.value, text_column=text_column, label_column=label_column,
+        real_data_dir=(data_dir or True) if real else None, progress=lambda message: typer.echo(message, err=True),
     )  # fmt: skip
-    if fmt is OutputFormat.json:
-        write_records({"model": loaded.name, "version": loaded.version, "task": loaded.task,
-                       "thresholds": loaded.thresholds, "metrics": report}, fmt)  # fmt: skip
-    else:
-        write_records(metric_rows(report), fmt)
+    write_records(report if fmt is OutputFormat.json else rows, fmt)
+
+
+@app.command(
+    "calibrate",
+    epilog="Example: classifier calibrate --approved published.csv --review-share 0.08 --reject-share 0.01 "
+    "--out moderation.toml\n\nThen: classifier score new.csv --config moderation.toml",
+)
+def calibrate_command(
+    approved: Annotated[
+        Optional[Path], typer.Option("--approved", help="A file of comments the newsroom approved (CSV, TSV, JSONL, Parquet or anything parse reads).")
+    ] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="A moderation queue: its comments a person approved.")] = None,
+    text_column: Annotated[Optional[str], typer.Option("--text-column", help="Column holding the comment (--approved).")] = None,
+    reject_share: Annotated[float, typer.Option("--reject-share", min=0.0, max=1.0, help="At most this share of them rejected.")] = 0.01,
+    review_share: Annotated[
+        float, typer.Option("--review-share", min=0.0, max=1.0, help="At most this share of them held (review or reject, shouting included).")
+    ] = 0.08,
+    shouting: Annotated[str, typer.Option("--shouting", help="What shouting alone triggers: approve, review or reject.")] = "review",
+    model: Annotated[Optional[Path], typer.Option("--model", help="Model directory (default: the shipped hostile model).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="TOML config to write (read by score, serve and queue --config).")] = None,
+    fmt: FormatOption = OutputFormat.json,
+) -> None:
+    """Choose review and reject thresholds from comments a newsroom approved.
+
+    The thresholds hold at most --review-share of the approved comments for
+    review and reject at most --reject-share of them, as 'classifier score'
+    decides (the shouting rule included). Writes them to --out as the TOML
+    config that score, serve and the queue read with --config; prints the
+    thresholds and the shares they give. Exit codes: 1 unreadable input;
+    2 usage error (no or both sources, shares out of order, nothing approved);
+    3 model refused; 5 queue database error.
+    """
+    from classifier.calibrate import calibrate_source
+
+    if (approved is None) == (db is None):
+        raise ClassifierError("give exactly one of --approved FILE or --db QUEUE", EXIT_USAGE)
+    result = calibrate_source(
+        approved=approved, db=db, text_column=text_column, model=model, reject_share=reject_share,
+        review_share=review_share, shouting=shouting, out=out, on_error=fail,
+    )  # fmt: skip
+    write_records(result if fmt is OutputFormat.json else [{**result["thresholds"], **result["achieved"]}], fmt)
 
 
 def main(argv: list[str] | None = None) -> None:

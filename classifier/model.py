@@ -46,6 +46,7 @@ def build_pipeline(
     estimator: str = "logreg",
     calibration_cv: int = 3,
     style_scale: float = 0.3,
+    encoder_scale: float | None = None,
     seed: int = 0,
     **feature_params: Any,
 ):
@@ -53,7 +54,9 @@ def build_pipeline(
 
     ``classes`` > 2 gives a multinomial model (sentiment and other multi-class
     tasks); ``estimator`` is ``"logreg"`` or ``"svm"`` (linear SVM, whose
-    scores the sigmoid calibration turns into probabilities). One calibrated
+    scores the sigmoid calibration turns into probabilities). ``encoder_scale``
+    adds the sentence-encoder view (:class:`~classifier.encoder.SentenceEncoder`)
+    beside the n-grams: ``[n-grams | encoder_scale x embedding]``. One calibrated
     model (``ensemble=False``), not an average of ``calibration_cv`` models, so
     scoring costs one dot product.
 
@@ -77,6 +80,12 @@ def build_pipeline(
     else:
         raise ValueError(f"unknown estimator {estimator!r} (logreg or svm)")
     features = CommentFeatures(style_scale=style_scale, **feature_params)
+    if encoder_scale:
+        from sklearn.pipeline import FeatureUnion
+
+        from classifier.encoder import SentenceEncoder
+
+        features = FeatureUnion([("ngrams", features), ("encoder", SentenceEncoder(scale=encoder_scale))])
     # shuffled folds: training files arrive one source after another
     folds = StratifiedKFold(n_splits=calibration_cv, shuffle=True, random_state=seed)
     clf = CalibratedClassifierCV(base, method="sigmoid", cv=folds, ensemble=False)
@@ -258,8 +267,13 @@ def load_model(path=None, task: str = "hostile") -> LoadedModel:
 
 #: A reason must carry at least this share of the strongest reason's contribution.
 MIN_REASON_SHARE = 0.2
-_WORDY = re.compile(r"\w")
-_EDGE_PUNCT = "\"'«»“”‘’()[]{}<>.,;:!?…*-_/\\|"
+#: Candidates per comment that the model verifies (alone, and removed from the comment).
+REASON_CANDIDATES = 6
+#: Removing a reason from its comment must lower the log-odds of P(hostile) by at least this much
+#: (log-odds, not probability: a comment at 0.999 with two insults still drops for each).
+MIN_REASON_DROP = 0.2
+#: Words and phrases scored alone, remembered (bounded: cleared when full).
+ALONE_CACHE_SIZE = 50_000
 
 
 @dataclass
@@ -292,7 +306,7 @@ class LoadedModel:
     def thresholds(self) -> dict[str, float]:
         return dict(self.card.get("thresholds", {}))
 
-    def predict_proba(self, texts) -> np.ndarray:
+    def predict_proba(self, texts, cuts: tuple[float, ...] = ()) -> np.ndarray:
         """``pipeline.predict_proba(texts)``, computed directly when the pipeline is a linear model.
 
         Same probabilities as the pipeline (the same arithmetic: transforms,
@@ -300,12 +314,19 @@ class LoadedModel:
         logistic/softmax link), without scikit-learn's per-call input
         validation, which costs as much as the model on small batches.
         Pipelines of another shape go through ``pipeline.predict_proba``.
+
+        ``cuts`` (the decision thresholds) turns on the cascade of a model with
+        a sentence encoder: a comment whose side of every cut is the same at
+        both ends of the encoder term's range (card ``cascade``) is not
+        encoded, its term taken at the range's median -- its decision is the
+        full model's, its probability an estimate. No cuts: exact everywhere.
         """
         texts = list(texts)
         scorer = self._scorer
         if scorer is None:
-            scorer = self._scorer = _direct_scorer(self.pipeline) or self.pipeline.predict_proba
-        return scorer(texts)
+            direct = _direct_scorer(self.pipeline)
+            scorer = self._scorer = direct or (lambda t, cuts=(), bounds=None: self.pipeline.predict_proba(t))
+        return scorer(texts, tuple(cuts), self.card.get("cascade"))
 
     def _linear_parts(self):
         """(feature transformer, coefficient matrix) or (None, None) if the pipeline is not ours."""
@@ -317,6 +338,8 @@ class LoadedModel:
                 clf = self.pipeline.named_steps["clf"]
                 base = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf
                 coef = np.asarray(base.coef_)
+                if hasattr(features, "transformer_list"):  # n-grams beside an encoder: their own columns
+                    coef, features = coef[:, : features.transformer_list[0][1].n_features_out_], features.transformer_list[0][1]
             except (AttributeError, KeyError, IndexError, TypeError):
                 self._linear = (None, None)
             else:
@@ -324,46 +347,92 @@ class LoadedModel:
                 self._linear = (features, coef) if ok else (None, None)
         return self._linear
 
-    def explain(self, texts, top_k: int = 3) -> list[list[str]]:
-        """For each text, the words or word pairs that pushed the score up the most.
+    def explain(self, texts, top_k: int = 3, floor: float | None = None) -> list[list[str]]:
+        """For each text, at most ``top_k`` whole words or phrases that really carry its score.
 
         Hostile (binary) models explain P(hostile); multi-class models explain
-        each text's most probable class. Contributions are coefficient ×
-        feature value, positive only; character n-grams and lexicon hits are
-        credited to the words of the text they come from, so reasons read as
-        the text's own words (punctuation trimmed, de-duplicated, each word
-        once, each reason at least :data:`MIN_REASON_SHARE` of the strongest).
+        each text's most probable class. Candidates come from the linear
+        contributions (coefficient x feature value, positive only; character
+        n-grams and lexicon hits credited to the whole word they come from; word
+        pairs to the phrase), kept by :mod:`classifier.reasons` (whole words,
+        no function words, each word once, at least :data:`MIN_REASON_SHARE` of
+        the strongest). A binary model then verifies each candidate: scored
+        alone it must reach ``floor`` (default: the card's review threshold),
+        and the comment without it must score at least :data:`MIN_REASON_DROP`
+        lower in log-odds -- so a word hostile only by its company is no reason.
         """
         texts = list(texts)
         features, coef = self._linear_parts()
         if features is None or not texts:
             return [[] for _ in texts]
         rows = [0] * len(texts) if coef.shape[0] == 1 else self.predict_proba(texts).argmax(axis=1)
-        out = []
-        for chunks, values, pairs in features.chunk_contributions(texts, coef, rows):
-            shown = [chunk.strip(_EDGE_PUNCT) or chunk for chunk in chunks]
-            scores: dict[str, float] = {}
-            for word, value in zip(shown, values.tolist()):
-                scores[word] = scores.get(word, 0.0) + value
-            for i, j, value in pairs:
-                label = f"{shown[i]} {shown[j]}"
-                scores[label] = scores.get(label, 0.0) + value
-            ranked = sorted(((v, k) for k, v in scores.items() if v > 0), reverse=True)
-            reasons: list[str] = []
-            used: set[str] = set()
-            top = None
-            for value, label in ranked:
-                if not _WORDY.search(label):
-                    continue
-                top = value if top is None else top
-                if len(reasons) == top_k or value < MIN_REASON_SHARE * top:
-                    break
-                words = label.casefold().split()
-                if not used.intersection(words):  # no word twice ("connard", then "sale connard")
-                    reasons.append(label)
-                    used.update(words)
-            out.append(reasons)
+        candidates = [_candidates(*parts) for parts in features.chunk_contributions(texts, coef, rows)]
+        if coef.shape[0] != 1:
+            return [[label for label, _ in found[:top_k]] for found in candidates]
+        return self._verified(texts, candidates, top_k, self.thresholds.get("review", 0.5) if floor is None else floor)
+
+    def _verified(self, texts, candidates, top_k: int, floor: float) -> list[list[str]]:
+        """The candidates that are hostile alone and whose removal lowers their comment's score."""
+        alone_cache = self.__dict__.setdefault("_alone", {})
+        labels = {label for found in candidates for label, _ in found[:REASON_CANDIDATES]}
+        new = sorted(labels.difference(alone_cache))
+        if len(alone_cache) + len(new) > ALONE_CACHE_SIZE:
+            alone_cache.clear()
+        if new:
+            alone_cache.update(zip(new, self.predict_proba(new)[:, 1].tolist()))
+        variants, owners = [], []
+        for d, found in enumerate(candidates):
+            for label, chunks in found[:REASON_CANDIDATES]:
+                if alone_cache[label] >= floor:
+                    pieces = texts[d].split()
+                    variants.append(" ".join(c for k, c in enumerate(pieces) if k not in chunks))
+                    owners.append((d, label))
+        out: list[list[str]] = [[] for _ in texts]
+        if not variants:
+            return out
+        from scipy.special import logit
+
+        eps = 1e-12
+        base = logit(np.clip(self.predict_proba(texts)[:, 1], eps, 1 - eps))
+        without = logit(np.clip(self.predict_proba(variants)[:, 1], eps, 1 - eps))
+        for (d, label), p in zip(owners, without.tolist()):
+            if len(out[d]) < top_k and base[d] - p >= MIN_REASON_DROP:
+                out[d].append(label)
         return out
+
+
+def _candidates(chunks: list[str], values, pairs) -> list[tuple[str, frozenset[int]]]:
+    """Reason candidates of one text, strongest first: (label, the chunk positions it covers).
+
+    Words by :func:`classifier.reasons.reason_word`, phrases of two adjacent
+    chunks by :func:`classifier.reasons.is_reason_text`; each word once.
+    """
+    from classifier.reasons import is_reason_text, reason_word, strip_edges
+
+    scores: dict[str, float] = {}
+    where: dict[str, set[int]] = {}
+    for k, (chunk, value) in enumerate(zip(chunks, values.tolist())):
+        word = reason_word(chunk)
+        if word is not None:
+            scores[word] = scores.get(word, 0.0) + value
+            where.setdefault(word, set()).add(k)
+    for i, j, value in pairs:
+        left, right = strip_edges(chunks[i]), strip_edges(chunks[j])
+        label = f"{left} {right}"
+        if left and right and is_reason_text(label):
+            scores[label] = scores.get(label, 0.0) + value
+            where.setdefault(label, set()).update((i, j))
+    ranked = sorted(((v, k) for k, v in scores.items() if v > 0), reverse=True)
+    found: list[tuple[str, frozenset[int]]] = []
+    used: set[str] = set()
+    for value, label in ranked:
+        if value < MIN_REASON_SHARE * ranked[0][0]:
+            break
+        words = label.casefold().split()
+        if not used.intersection(words):  # no word twice ("connard", then "sale connard")
+            found.append((label, frozenset(where[label])))
+            used.update(words)
+    return found
 
 
 def _direct_scorer(pipeline):
@@ -405,20 +474,82 @@ def _direct_scorer(pipeline):
         return None
     intercept = np.asarray(intercept, dtype=np.float64)
     binary = np.asarray(coef).shape[0] == 1
-    linear_part = _linear_scorer(transforms.pop() if transforms else None, np.asarray(coef))
+    last = transforms.pop() if transforms else None
+    cheap, costly = _split_encoder(last, np.asarray(coef))
 
-    def score(texts):
+    def link(decision):
+        return expit(-(calibrator.a_ * decision + calibrator.b_)) if calibrator is not None else expit(decision)
+
+    def score(texts, cuts=(), bounds=None):
         X = texts
         for step in transforms:
             X = step.transform(X)
-        decision = linear_part(X) + intercept
+        decision = cheap(X) + intercept
+        if costly is not None:
+            need = np.ones(len(decision), dtype=bool)
+            if cuts and bounds and binary:  # the cascade: the encoder only where its term could change a decision
+                low, high = link(decision.ravel() + bounds["low"]), link(decision.ravel() + bounds["high"])
+                low, high = np.minimum(low, high), np.maximum(low, high)
+                need = np.zeros(len(decision), dtype=bool)
+                for cut in cuts:
+                    need |= (low < cut) & (high >= cut)
+                decision = decision + bounds["mid"]
+                decision[need] -= bounds["mid"]
+            if need.any():
+                rows = np.flatnonzero(need)
+                decision[rows] += costly([X[i] for i in rows.tolist()])
         if not binary:
             return softmax(decision, copy=False)
-        decision = decision.ravel()
-        positive = expit(-(calibrator.a_ * decision + calibrator.b_)) if calibrator is not None else expit(decision)
+        positive = link(decision.ravel())
         return np.column_stack([1.0 - positive, positive])
 
     return score
+
+
+def _split_encoder(step, coef: np.ndarray):
+    """(the n-gram part's scorer, the encoder part's scorer or None) of a fitted transform step.
+
+    The encoder (:class:`~classifier.encoder.SentenceEncoder`, a part of a
+    FeatureUnion) is scored apart so that the cascade can leave it out.
+    """
+    from sklearn.pipeline import FeatureUnion
+
+    from classifier.encoder import SentenceEncoder
+
+    if isinstance(step, FeatureUnion) and not step.transformer_weights:
+        parts = [part for _, part in step.transformer_list if part not in (None, "drop")]
+        widths = [getattr(part, "n_features_out_", None) for part in parts]
+        encoders = [k for k, part in enumerate(parts) if isinstance(part, SentenceEncoder)]
+        if len(encoders) == 1 and None not in widths and sum(widths) == coef.shape[1]:
+            starts = np.cumsum([0, *widths])
+            k = encoders[0]
+            others = [_linear_scorer(part, coef[:, a:b]) for j, (part, a, b) in enumerate(zip(parts, starts, starts[1:])) if j != k]
+            weights = np.ascontiguousarray(coef[:, starts[k] : starts[k + 1]].T)
+            return (lambda X: sum(scorer(X) for scorer in others)), (lambda X: parts[k].transform(X) @ weights)
+    return _linear_scorer(step, coef), None
+
+
+def encoder_bounds(pipeline, texts) -> dict[str, float] | None:
+    """The range of the encoder's term in the decision function over ``texts`` (the training rows), widened by 10 %.
+
+    The card keeps it; the cascade skips the encoder for comments whose
+    decision is the same at both ends of the range. None without an encoder.
+    """
+    from classifier.encoder import SentenceEncoder
+
+    features = pipeline.steps[0][1] if hasattr(pipeline, "steps") else None
+    parts = getattr(features, "transformer_list", [])
+    widths = [getattr(part, "n_features_out_", 0) for _, part in parts]
+    clf = pipeline.steps[-1][1]
+    base = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf
+    for k, (_, part) in enumerate(parts):
+        if isinstance(part, SentenceEncoder) and np.asarray(base.coef_).shape[0] == 1:
+            start = sum(widths[:k])
+            term = part.transform(list(texts)) @ np.asarray(base.coef_)[0, start : start + widths[k]]
+            margin = 0.1 * float(term.max() - term.min())
+            return {"low": round(float(term.min()) - margin, 6), "high": round(float(term.max()) + margin, 6),
+                    "mid": round(float(np.median(term)), 6)}  # fmt: skip
+    return None
 
 
 def _linear_scorer(step, coef: np.ndarray):

@@ -94,7 +94,8 @@ class Moderator:
         if not texts:
             return []
         cleaned = [clean_text(t) for t in texts]
-        hostile = self.model.predict_proba(cleaned)[:, self._hostile_column].tolist()
+        cuts = (self.policy.review, self.policy.reject)  # the encoder, if any, only where a decision may change
+        hostile = self.model.predict_proba(cleaned, cuts=cuts)[:, self._hostile_column].tolist()
         caps = shouting_scores(texts)  # raw text: case is the signal
         decisions = [pol.decide(h, s, self.policy) for h, (s, _) in zip(hostile, caps)]
         ngrams = self._explain(cleaned, hostile) if self.reasons else {}
@@ -139,7 +140,7 @@ class Moderator:
         flagged = [i for i, h in enumerate(hostile) if pol.needs_explanation(h, self.policy)]
         if not flagged:
             return {}
-        explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS)
+        explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS, floor=self.policy.review)
         return dict(zip(flagged, explained))
 
     def _sentiment(self, cleaned: list[str]) -> list[tuple[str | None, dict[str, float] | None]]:
