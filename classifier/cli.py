@@ -23,7 +23,8 @@ import typer
 
 from classifier import __version__
 from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, ClassifierError
-from classifier.output import OutputFormat, write_records
+from classifier.output import write_records
+from classifier.schema import DECISIONS, Decision, InputFormat, OutputFormat, QueueDecision, QueueStatus, Task
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 some input failed (reported on stderr, the rest processed); "
@@ -76,17 +77,6 @@ def _root(
 
 
 # ---- parse
-
-
-class InputFormat(str, Enum):
-    auto = "auto"
-    dump = "dump"
-    html = "html"
-    disqus = "disqus"
-    wxr = "wxr"
-    csv = "csv"
-    jsonl = "jsonl"
-    parquet = "parquet"
 
 
 PARSE_COLUMNS = ("id", "page", "author", "published", "text", "reply_to", "status")
@@ -240,9 +230,8 @@ def _print_page_table(page) -> None:
 # ---- score
 
 
-class FailOn(str, Enum):
-    review = "review"
-    reject = "reject"
+#: ``--fail-on``: the decisions a gate can stop at (every one but approve).
+FailOn = Enum("FailOn", {d.name: d.value for d in Decision if d is not Decision.approve}, type=str)
 
 
 SCORE_TABLE_COLUMNS = ("hostile", "shouting", "decision", "sentiment", "text")
@@ -343,7 +332,7 @@ def score(
         failures += 1
         fail(message)
 
-    counts = {"approve": 0, "review": 0, "reject": 0}
+    counts = dict.fromkeys(DECISIONS, 0)
     progress = _Progress() if sys.stderr.isatty() else None
 
     def counted(records):
@@ -403,18 +392,6 @@ DbOption = Annotated[Path, typer.Option("--db", help="The queue database (SQLite
 QUEUE_TABLE_COLUMNS = ("id", "status", "hostile", "shouting", "author", "text")
 
 
-class QueueStatus(str, Enum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-
-
-class QueueDecision(str, Enum):
-    approve = "approve"
-    reject = "reject"
-    undo = "undo"
-
-
 @queue_app.command("ingest", epilog="Example: classifier queue ingest --db queue.db seeds/ comments.jsonl")
 def queue_ingest(
     db: DbOption,
@@ -423,8 +400,9 @@ def queue_ingest(
         typer.Argument(help="Pages, exports, CSV/JSONL files or directories ('-' = stdin): anything 'classifier parse' reads."),
     ],
     input_format: Annotated[
-        Optional[str], typer.Option("--input-format", help="Force the input format (default: detected per file).")
-    ] = None,
+        InputFormat,
+        typer.Option("--input-format", "-i", case_sensitive=False, help="Input format; auto detects it per file."),
+    ] = InputFormat.auto,
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory (default: the shipped model).")
     ] = None,
@@ -441,7 +419,7 @@ def queue_ingest(
     from classifier.store import open_store
 
     store = open_store(db, create=True)
-    report = ingest(store, sources, Moderator.load(model), input_format=input_format, on_error=fail)
+    report = ingest(store, sources, Moderator.load(model), input_format=input_format.value, on_error=fail)
     store.close()
     typer.echo(f"classifier: {db}: {report.summary()}", err=True)
     if report.failed:
@@ -508,14 +486,12 @@ def queue_export(
     to --holdout-out instead, to measure the model before and after retraining:
     classifier train decisions.csv other.csv --eval heldout.csv --out models/NAME
     """
-    from classifier.queue import EXPORT_COLUMNS, export_rows, in_holdout
+    from classifier.queue import EXPORT_COLUMNS, export_rows, split_holdout
     from classifier.store import open_store
 
     if holdout and holdout_out is None:
         raise click.UsageError("--holdout needs --holdout-out FILE")
-    rows = list(export_rows(open_store(db)))
-    held = [r for r in rows if in_holdout(r["id"], holdout)]
-    kept = [r for r in rows if not in_holdout(r["id"], holdout)]
+    kept, held = split_holdout(export_rows(open_store(db)), holdout)
     for part, target in ((kept, out), (held, holdout_out)):
         if part is held and target is None:
             continue
@@ -529,15 +505,6 @@ def queue_export(
             if target:
                 stream.close()
     typer.echo(f"classifier: exported {len(kept)} decision(s)" + (f", {len(held)} held out" if holdout_out else ""), err=True)
-
-
-def _probability_or_off(value: Optional[str], name: str) -> Optional[float]:
-    if value is None or value.lower() == "off":
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a probability between 0 and 1 or 'off', got {value!r}", param_hint=name) from None
 
 
 @queue_app.command("settings", epilog="Example: classifier queue settings --db queue.db --auto-reject-above 0.95 --ban connard --suspect traître")
@@ -561,27 +528,19 @@ def queue_settings(
 
     Rules apply to comments ingested afterwards. Words match whole words, ignoring case and accents.
     """
-    from dataclasses import replace
-
-    from classifier.queue import normalise_word
+    from classifier.queue import update_settings
     from classifier.store import open_store
 
     store = open_store(db, create=True)
     current = store.settings()
-    changes: dict = {}
-    if auto_approve_below is not None:
-        changes["auto_approve_below"] = _probability_or_off(auto_approve_below, "--auto-approve-below")
-    if auto_reject_above is not None:
-        changes["auto_reject_above"] = _probability_or_off(auto_reject_above, "--auto-reject-above")
-    for key, add, remove in (("banned", ban, unban), ("suspect", suspect, unsuspect)):
-        if add or remove:
-            gone = {normalise_word(w) for w in remove or ()}
-            words = [w for w in getattr(current, key) if w not in gone]
-            words += [w for w in map(normalise_word, add or ()) if w and w not in words]
-            changes[key] = tuple(words)
-    if changes and not show:
-        current = replace(current, **changes)
-        store.save_settings(current)
+    thresholds = {"auto_approve_below": auto_approve_below, "auto_reject_above": auto_reject_above}
+    changed = update_settings(
+        current, **{k: v for k, v in thresholds.items() if v is not None},
+        ban=ban or (), unban=unban or (), suspect=suspect or (), unsuspect=unsuspect or (),
+    )  # fmt: skip
+    if changed != current and not show:
+        store.save_settings(changed)
+        current = changed
     write_records(current.to_dict(), OutputFormat.json)
 
 
@@ -630,11 +589,6 @@ def serve(
 
 
 # ---- train and evaluate (classifier/train.py, classifier/metrics.py)
-
-
-class Task(str, Enum):
-    hostile = "hostile"
-    sentiment = "sentiment"
 
 
 def _pairs(values: Optional[list[str]], option: str) -> list[tuple[str, str]]:
@@ -700,7 +654,8 @@ def train_command(
     Rows with an empty text or a bad label are reported on stderr (file, row)
     and skipped; duplicates and texts with conflicting labels are dropped. The
     metrics table (held-out part per source, --eval sets) goes to stdout,
-    progress to stderr. Exit codes: 1 unreadable data; 2 usage error.
+    progress to stderr. Exit codes: 1 unreadable data, too few rows (10 of each label)
+    or a single label; 2 usage error.
     """
     import json
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-import unicodedata
 from itertools import chain, islice, repeat
 from typing import NamedTuple
 
@@ -46,7 +45,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from classifier.text import DOC_SEP as _SEP
-from classifier.text import split_batch
+from classifier.text import fold, split_batch
 
 # --------------------------------------------------------------------------- normalisation
 
@@ -62,7 +61,6 @@ _LEET = re.compile(r"[01345@$](?<=[^\W\d_].)(?![0-9])")
 _LEET_MAP = str.maketrans("01345@$", "oieasas")
 #: three or more times the same character -> two ("connnnard" -> "connard")
 _ELONGATION = re.compile(r"(\w)\1{2,}")
-_COMBINING = re.compile(r"[\u0300-\u036f]")
 _WORD = re.compile(r"[^\W_]+")
 _WORD_OR_LINE = re.compile(r"[^\W_]+|\n")
 
@@ -76,7 +74,7 @@ def normalize_chunk(chunk: str) -> str:
     >>> [normalize_chunk(c) for c in ["C0NNNNARD", "s.a.l.o.p.e", "Éléphant", "p*tain"]]
     ['connard', 'salope', 'elephant', 'ptain']
     """
-    text = _COMBINING.sub("", unicodedata.normalize("NFKD", chunk.lower()))
+    text = fold(chunk)
     text = _SPELLED.sub(lambda m: _SPELLED_SEP.sub("", m.group()), text)
     text = _INNER_STAR.sub("", text)
     text = _LEET.sub(lambda m: m.group().translate(_LEET_MAP), text)

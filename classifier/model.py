@@ -217,13 +217,44 @@ def model_dir(path=None, task: str = "hostile") -> Path:
 
 
 def read_card(directory: Path) -> dict[str, Any]:
+    """The model card of ``directory``, checked (:func:`check_card`): any flaw is a one-line ModelError."""
     card_path = directory / CARD_FILE
     if not card_path.is_file():
         raise ModelError(f"no model at {directory} (missing {CARD_FILE})")
     try:
-        return json.loads(card_path.read_text(encoding="utf-8"))
+        card = json.loads(card_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"unreadable model card {card_path}: {exc}") from None
+    problem = check_card(card)
+    if problem:
+        raise ModelError(f"malformed model card {card_path}: {problem}")
+    return card
+
+
+def _is_probability(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+
+
+def check_card(card: Any) -> str | None:
+    """What is wrong with a model card (None when nothing): the fields loading and scoring rely on."""
+    if not isinstance(card, dict):
+        return "not a JSON object"
+    artefact = card.get("artefact")
+    if not isinstance(artefact, dict) or not isinstance(artefact.get("sha256"), str):
+        return "artefact must be an object with a sha256"
+    if not isinstance(artefact.get("file", MODEL_FILE), str):
+        return "artefact.file must be a file name"
+    if not isinstance(card.get("libraries", {}), dict):
+        return "libraries must be an object"
+    for key in ("name", "version", "task"):
+        if not isinstance(card.get(key, ""), (str, int, float)) or isinstance(card.get(key), bool):
+            return f"{key} must be a string"
+    thresholds = card.get("thresholds", {})
+    if not isinstance(thresholds, dict) or not all(_is_probability(v) for v in thresholds.values()):
+        return f"thresholds must map names to probabilities between 0 and 1, got {thresholds!r}"
+    if {"review", "reject"} <= set(thresholds) and thresholds["review"] > thresholds["reject"]:
+        return f"review threshold ({thresholds['review']}) is above the reject threshold ({thresholds['reject']})"
+    return None
 
 
 def load_model(path=None, task: str = "hostile") -> LoadedModel:

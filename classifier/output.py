@@ -11,15 +11,11 @@ import json
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from enum import Enum
 from typing import IO, Any
 
+from classifier.schema import OutputFormat
 
-class OutputFormat(str, Enum):
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    table = "table"
+__all__ = ["OutputFormat", "format_table", "iter_chunks", "write_records"]
 
 
 def _cell(value: Any) -> str:

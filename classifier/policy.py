@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifier.errors import EXIT_USAGE, ClassifierError
+from classifier.errors import EXIT_USAGE, ClassifierError, ModelError
 from classifier.schema import DECISIONS
 
 APPROVE, REVIEW, REJECT = DECISIONS
@@ -98,11 +98,18 @@ def make_policy(
     reject: float | None = None,
     shouting: str | None = None,
 ) -> Policy:
-    """The policy in force: the model card's thresholds, then the config file, then explicit values."""
+    """The policy in force: the model card's thresholds, then the config file, then explicit values.
+
+    Card thresholds that make no sense are the model's fault (:class:`~classifier.errors.ModelError`,
+    exit code 3); a config file or option that makes no sense is a usage error (exit code 2).
+    """
     try:
         settings: dict[str, Any] = {"review": float(card_thresholds["review"]), "reject": float(card_thresholds["reject"])}
-    except (KeyError, TypeError, ValueError):
-        raise PolicyError(f"model card thresholds are incomplete: {dict(card_thresholds)!r}") from None
+        Policy(**settings)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ModelError(f"model card thresholds are incomplete: {card_thresholds!r}") from None
+    except PolicyError as exc:
+        raise ModelError(f"model card thresholds are invalid: {exc}") from None
     if config is not None:
         settings.update(read_config(config))
     explicit = {"review": review, "reject": reject, "shouting": shouting}

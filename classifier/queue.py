@@ -9,22 +9,23 @@
   comment waits in ``pending``.
 * :func:`priority` orders the pending queue.
 * :func:`export_rows` turns moderator decisions into labelled training rows, and
-  :func:`in_holdout` sets a stable part of them aside to measure a retrained model.
+  :func:`split_holdout` sets a stable part of them aside to measure a retrained model.
+* :func:`update_settings` applies changes to the deployment's rules.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from classifier.output import iter_chunks
 from classifier.schema import Comment, Result
-from classifier.store import APPROVED, PENDING, REJECTED, Entry, QueueStore, Settings
+from classifier.store import APPROVED, PENDING, REJECTED, Entry, QueueStore, Settings, SettingsError
+from classifier.text import fold
 
 #: Columns of the retraining export: ``text,label`` first (rejected = 1), then the decision's metadata.
 EXPORT_COLUMNS = (
@@ -53,12 +54,6 @@ def priority(hostile: float, held: bool = False) -> float:
     return max(hostile, uncertainty) + (1.0 if held else 0.0)
 
 
-def fold(text: str) -> str:
-    """Case- and accent-folded text, for matching banned and suspect words ("Débile" ~ "debile")."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
 def find_words(text: str, words: Iterable[str]) -> tuple[str, ...]:
     """The configured ``words`` (or phrases) that occur as whole words in ``text``, folded."""
     folded = fold(text)
@@ -68,6 +63,54 @@ def find_words(text: str, words: Iterable[str]) -> tuple[str, ...]:
 def normalise_word(word: str) -> str:
     """A banned or suspect word as stored: trimmed and lowercased (matching folds accents too)."""
     return " ".join(word.split()).lower()
+
+
+def probability_or_off(value: str | float | None, name: str) -> float | None:
+    """A threshold option's value: ``off`` (or None) disables it, else a probability between 0 and 1.
+
+    Raises :class:`~classifier.store.SettingsError` (a usage error, exit code 2) otherwise.
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() == "off"):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a probability between 0 and 1 or 'off', got {value!r}") from None
+    if not 0.0 <= number <= 1.0:  # also refuses nan
+        raise SettingsError(f"{name}: expected a probability between 0 and 1 or 'off', got {value!r}")
+    return number
+
+
+_UNCHANGED = object()
+
+
+def update_settings(
+    current: Settings,
+    *,
+    auto_approve_below: Any = _UNCHANGED,
+    auto_reject_above: Any = _UNCHANGED,
+    ban: Iterable[str] = (),
+    unban: Iterable[str] = (),
+    suspect: Iterable[str] = (),
+    unsuspect: Iterable[str] = (),
+) -> Settings:
+    """``current`` with the changes applied: thresholds (a probability, or ``off``/None to disable)
+    and words added or removed (normalised, each once, in the order first given).
+
+    Raises :class:`~classifier.store.SettingsError` (exit code 2) for a value that makes no sense.
+    """
+    changes: dict[str, Any] = {}
+    for key, value in (("auto_approve_below", auto_approve_below), ("auto_reject_above", auto_reject_above)):
+        if value is not _UNCHANGED:
+            changes[key] = probability_or_off(value, "--" + key.replace("_", "-"))
+    for key, add, remove in (("banned", ban, unban), ("suspect", suspect, unsuspect)):
+        add, remove = list(add or ()), list(remove or ())
+        if add or remove:
+            gone = {normalise_word(w) for w in remove}
+            words = [w for w in getattr(current, key) if w not in gone]
+            words += [w for w in map(normalise_word, add) if w and w not in words]
+            changes[key] = tuple(words)
+    return replace(current, **changes)
 
 
 def triage(result: Result, settings: Settings) -> tuple[str, str | None, tuple[str, ...]]:
@@ -200,6 +243,15 @@ def export_rows(store: QueueStore) -> Iterator[dict[str, Any]]:
             "source_id": c["source_id"],
             "page": c["page"],
         }
+
+
+def split_holdout(rows: Iterable[dict[str, Any]], fraction: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Export rows split into (kept, held out): a stable ``fraction`` of them by :func:`in_holdout`."""
+    kept: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
+    for row in rows:
+        (held if in_holdout(row["id"], fraction) else kept).append(row)
+    return kept, held
 
 
 def in_holdout(comment_id: str, fraction: float) -> bool:

@@ -7,16 +7,108 @@ table, HTTP) serialises the same fields in the same order.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
-#: Page statuses reported by the parser.
-PAGE_OPEN = "open"  # comments found
-PAGE_CLOSED = "closed"  # the page says comments are closed/suspended
-PAGE_EMPTY = "empty"  # a comment section (or form) exists but holds no comment
-PAGE_ABSENT = "absent"  # no comment section at all
+# --------------------------------------------------------------------------- allowed values
+# Each list of allowed values is declared here once; the CLI's choices, the HTTP API's
+# Literal types, the queue database's CHECK constraints and the parser derive from these.
 
-DECISIONS = ("approve", "review", "reject")
-SENTIMENTS = ("negative", "neutral", "positive")
+
+class PageStatus(StrEnum):
+    """What a parsed page says about its comments."""
+
+    open = "open"  # comments found
+    closed = "closed"  # the page says comments are closed/suspended
+    empty = "empty"  # a comment section (or form) exists but holds no comment
+    absent = "absent"  # no comment section at all
+
+
+class Decision(StrEnum):
+    """The model policy's decision for one comment (mildest first: the order ranks them)."""
+
+    approve = "approve"
+    review = "review"
+    reject = "reject"
+
+
+class QueueStatus(StrEnum):
+    """Where a queued comment stands."""
+
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class QueueDecision(StrEnum):
+    """What a moderator can do to a queued comment (``undo`` puts it back in pending)."""
+
+    approve = "approve"
+    reject = "reject"
+    undo = "undo"
+
+
+class Sentiment(StrEnum):
+    negative = "negative"
+    neutral = "neutral"
+    positive = "positive"
+
+
+class Task(StrEnum):
+    """What a model predicts."""
+
+    hostile = "hostile"
+    sentiment = "sentiment"
+
+
+class Attribute(StrEnum):
+    """Per-attribute scores (Perspective's names, plus our shouting rule)."""
+
+    toxicity = "toxicity"
+    severe_toxicity = "severe_toxicity"
+    insult = "insult"
+    threat = "threat"
+    identity_attack = "identity_attack"
+    profanity = "profanity"
+    shouting = "shouting"
+
+
+class OutputFormat(StrEnum):
+    """``--format`` of every command that writes records."""
+
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+class InputFormat(StrEnum):
+    """``--input-format`` of the parser (``auto`` detects it per file)."""
+
+    auto = "auto"
+    dump = "dump"
+    html = "html"
+    disqus = "disqus"
+    wxr = "wxr"
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+def values(choices: type[StrEnum]) -> tuple[str, ...]:
+    """The allowed values of an enum, as plain strings in declaration order."""
+    return tuple(member.value for member in choices)
+
+
+PAGE_OPEN, PAGE_CLOSED, PAGE_EMPTY, PAGE_ABSENT = values(PageStatus)
+DECISIONS = values(Decision)
+SENTIMENTS = values(Sentiment)
+STATUSES = values(QueueStatus)
+QUEUE_DECISIONS = values(QueueDecision)
+TASKS = values(Task)
+ATTRIBUTES = values(Attribute)
+OUTPUT_FORMATS = values(OutputFormat)
+INPUT_FORMATS = values(InputFormat)
 
 
 @dataclass(frozen=True)

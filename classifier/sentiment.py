@@ -23,7 +23,6 @@ The n-gram and style features are the shared fast transformer of
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +30,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from classifier.features import _as_list
+from classifier.text import fold
 
 # --------------------------------------------------------------------------- tweet artefacts
 
@@ -152,8 +152,8 @@ _ACCENTS = {"a": "[aàâä]", "e": "[eéèêë]", "i": "[iîï]", "o": "[oôö]"
 
 
 def _fold(word: str) -> str:
-    word = word.lower().replace("’", "'").replace("œ", "oe")
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    """:func:`classifier.text.fold`, with the typographic apostrophe and the "oe" ligature spelled out."""
+    return fold(word).replace("’", "'").replace("œ", "oe")
 
 
 def _phrase_pattern(positive, negative) -> re.Pattern:

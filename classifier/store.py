@@ -24,21 +24,32 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from classifier.errors import StoreError
+from classifier.errors import EXIT_USAGE, ClassifierError, StoreError
+from classifier.schema import STATUSES, QueueDecision, QueueStatus
 
-PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-STATUSES = (PENDING, APPROVED, REJECTED)
+PENDING, APPROVED, REJECTED = STATUSES
 #: Moderator decisions and the status each one leads to; ``undo`` puts a comment back in the queue.
-DECISION_STATUS = {"approve": APPROVED, "reject": REJECTED, "undo": PENDING}
+DECISION_STATUS = {
+    QueueDecision.approve.value: QueueStatus.approved.value,
+    QueueDecision.reject.value: QueueStatus.rejected.value,
+    QueueDecision.undo.value: QueueStatus.pending.value,
+}
 #: The ``decided_by`` of decisions taken by the deployment's rules at ingest, not by a person.
 AUTO = "auto"
 
 #: Seconds a writer waits for another process's lock before giving up with a StoreError.
 BUSY_TIMEOUT = 15.0
 
+
+
+def sql_in(choices) -> str:
+    """An SQL ``IN`` list of allowed values, for the CHECK constraints: ``('a', 'b')``."""
+    return "(" + ", ".join("'" + str(value).replace("'", "''") + "'" for value in choices) + ")"
+
+
 #: Numbered schema migrations: script ``n`` (1-based) takes the database to ``user_version = n``.
 MIGRATIONS: tuple[str, ...] = (
-    """
+    f"""
     CREATE TABLE comments (
         seq INTEGER PRIMARY KEY,              -- arrival order, breaks priority ties
         id TEXT NOT NULL UNIQUE,              -- the parser's stable comment id
@@ -58,7 +69,7 @@ MIGRATIONS: tuple[str, ...] = (
         model TEXT NOT NULL,                  -- model (name and version) that scored the comment
         model_decision TEXT,                  -- the model policy's approve/review/reject
         priority REAL NOT NULL,
-        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN {sql_in(STATUSES)}),
         decided_by TEXT,
         decided_at TEXT,
         note TEXT,
@@ -70,7 +81,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE decisions (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         comment_id TEXT NOT NULL REFERENCES comments (id),
-        decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject', 'undo')),
+        decision TEXT NOT NULL CHECK (decision IN {sql_in(DECISION_STATUS)}),
         decided_by TEXT NOT NULL,
         decided_at TEXT NOT NULL,
         model TEXT,
@@ -119,6 +130,12 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+class SettingsError(ClassifierError):
+    """Queue settings that make no sense (a usage error; stored ones are a StoreError)."""
+
+    exit_code = EXIT_USAGE
+
+
 @dataclass(frozen=True)
 class Settings:
     """The deployment's opt-in queue rules (all off by default: every new comment waits in pending).
@@ -137,11 +154,11 @@ class Settings:
     def __post_init__(self) -> None:
         for name in ("auto_approve_below", "auto_reject_above"):
             value = getattr(self, name)
-            if value is not None and not 0.0 <= value <= 1.0:
-                raise StoreError(f"{name.replace('_', '-')} must be a probability between 0 and 1, got {value}")
+            if value is not None and not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                raise SettingsError(f"{name.replace('_', '-')} must be a probability between 0 and 1, got {value}")
         low, high = self.auto_approve_below, self.auto_reject_above
         if low is not None and high is not None and low > high:
-            raise StoreError(f"auto-approve-below ({low}) is above auto-reject-above ({high})")
+            raise SettingsError(f"auto-approve-below ({low}) is above auto-reject-above ({high})")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -488,7 +505,10 @@ class SQLiteStore:
         known = {k: v for k, v in stored.items() if k in Settings.__dataclass_fields__}
         for key in ("banned", "suspect"):
             known[key] = tuple(known.get(key, ()))
-        return Settings(**known)
+        try:
+            return Settings(**known)
+        except SettingsError as exc:
+            raise StoreError(f"{self.path}: stored queue settings are invalid ({exc})") from None
 
     def save_settings(self, settings: Settings) -> None:
         with self._write() as conn:

@@ -1,7 +1,8 @@
 """Text rules shared by the parser, the features and the scorer.
 
 One place for each rule: the hygiene applied to every incoming text
-(:func:`clean_text`) and the shouting rule (:func:`caps_ratio`,
+(:func:`clean_text`), the accent folding used wherever text is matched
+(:func:`fold`) and the shouting rule (:func:`caps_ratio`,
 :func:`is_shouting`), so that the CLI, the API and the queue agree.
 """
 
@@ -65,6 +66,46 @@ def clean_text(text: str) -> str:
         if joined:
             paragraphs.append(joined)
     return "\n\n".join(paragraphs)
+
+
+# --------------------------------------------------------------------------- folding
+
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
+
+def fold(text: str) -> str:
+    """Lower case, compatibility forms and accents removed: the one folding rule.
+
+    Used by the features' n-grams (on whole batches: every step is local to a
+    character, so a joined batch folds as its parts do), the parser's date and
+    author matching (:func:`fold_same_length`), the sentiment lexicon and the
+    queue's banned and suspect words, so "Débile", "DEBILE" and "ｄébile" agree
+    everywhere.
+
+    >>> fold("Éléphant ﬁdèle")
+    'elephant fidele'
+    """
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.lower()))
+
+
+_FOLDED_CHARS: dict[str, str] = {}
+
+
+def fold_same_length(text: str) -> str:
+    """:func:`fold` character by character, keeping any character that would not fold to exactly one.
+
+    Same length as ``text``, so spans found in the folded copy map back to the original.
+    """
+    if text.isascii():
+        return text.lower()
+    out = []
+    for ch in text:
+        folded = _FOLDED_CHARS.get(ch)
+        if folded is None:
+            one = fold(ch)
+            folded = _FOLDED_CHARS.setdefault(ch, one if len(one) == 1 else ch)
+        out.append(folded)
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- batches

@@ -28,19 +28,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classifier.errors import EXIT_USAGE, InputError
+from classifier.errors import EXIT_USAGE, ClassifierError, InputError
 from classifier.metrics import (
     THRESHOLD_RULE,
     choose_thresholds,
     summarise_folds,
     task_metrics,
 )
+from classifier.schema import SENTIMENTS, Task
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The shared corpora, read in place beside the repository (never copied into it).
 SHARED_DATA = ROOT.parent / "shared" / "data"
 HELDOUT_FRACTION = 0.2
-TASK_LABELS = {"hostile": ("0", "1"), "sentiment": ("negative", "neutral", "positive")}
+TASK_LABELS = {Task.hostile.value: ("0", "1"), Task.sentiment.value: SENTIMENTS}
 _TRUE = {"1", "1.0", "true", "yes", "hostile", "reject", "rejected"}
 _FALSE = {"0", "0.0", "false", "no", "ok", "approve", "approved"}
 
@@ -127,6 +128,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 Progress = Callable[[str], None]
+#: Fewest rows of each label ``train`` accepts: the held-out part and every CV fold need some of each.
+MIN_ROWS_PER_LABEL = 10
 
 
 def _stderr(message: str) -> None:
@@ -405,6 +408,11 @@ def train(
     classes_seen = sorted(frame["label"].unique())
     if len(classes_seen) < 2:
         raise InputError(f"training data has a single label ({classes_seen[0]}): need at least two")
+    per_label = frame["label"].astype(str).value_counts()
+    needed = max(MIN_ROWS_PER_LABEL, 2 * max(int(cv), 2))
+    if per_label.min() < needed:
+        counts = ", ".join(f"{label}: {n}" for label, n in sorted(per_label.items()))
+        raise InputError(f"too few rows to train: need at least {needed} of each label, got {counts}")
 
     lexicon_info = None
     if isinstance(params.get("lexicon"), (str, Path)):
@@ -548,11 +556,13 @@ def _fresh_article_shares(model, data_dir: Path, shares: dict[str, float]) -> di
 
 
 def train_preset(name: str, data_dir: str | Path | None = None, progress: Progress = _stderr) -> dict[str, Any]:
-    """Rebuild a recorded recipe of :data:`PRESETS` exactly (``classifier train --preset NAME``)."""
+    """Train the recorded recipe ``PRESETS[name]`` (the shipped models), reading the shared corpora from
+    ``data_dir`` (default :data:`SHARED_DATA`). Returns the card, as :func:`train` does.
+    """
     from classifier import judge
 
     if name not in PRESETS:
-        raise InputError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})", EXIT_USAGE)
+        raise ClassifierError(f"unknown preset {name!r} (known: {', '.join(PRESETS)})", EXIT_USAGE)
     recipe = PRESETS[name]
     base = Path(data_dir) if data_dir else SHARED_DATA
     target = recipe.get("target_domain")

@@ -12,7 +12,7 @@ import pytest
 
 from classifier.errors import EXIT_STORE, StoreError
 from classifier.queue import EXPORT_COLUMNS, export_rows, ingest, priority
-from classifier.store import AUTO, MIGRATIONS, Settings, SQLiteStore, UnknownComment, open_store
+from classifier.store import AUTO, MIGRATIONS, Settings, SettingsError, SQLiteStore, UnknownComment, open_store
 from tests.conftest import SEEDS
 from tests.queue_support import JSONL_COMMENTS, ROOT, KeywordScorer, classifier_cmd, write_jsonl
 
@@ -226,7 +226,7 @@ def test_settings_are_off_by_default_and_persist(store):
     reopened = SQLiteStore(store.path)
     assert reopened.settings() == chosen
     reopened.close()
-    with pytest.raises(StoreError):
+    with pytest.raises(SettingsError):  # a usage error (exit code 2), not a database error
         Settings(auto_approve_below=0.9, auto_reject_above=0.5)
 
 

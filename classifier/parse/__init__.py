@@ -26,10 +26,7 @@ from pathlib import Path
 
 from classifier.errors import InputError
 from classifier.parse.reading import STDIN, Source, Warn, decode, read_source
-from classifier.schema import Comment, Page
-
-#: Input formats, as ``--input-format`` names them (``auto`` detects).
-INPUT_FORMATS = ("auto", "dump", "html", "disqus", "wxr", "csv", "jsonl", "parquet")
+from classifier.schema import INPUT_FORMATS, Comment, Page
 
 _SUFFIXES = {
     ".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",

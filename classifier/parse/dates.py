@@ -9,9 +9,10 @@ when the source gives one; a bare wall-clock time stays without offset.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+from classifier.text import fold_same_length
 
 _MONTHS = {
     # French
@@ -53,27 +54,6 @@ _RELATIVE = re.compile(
     r"(?:\s*(?:a|at|,)?\s*\d{1,2}\s*(?:h|:)\s*\d{0,2}(?:\s*[ap]\.?m\.?)?)?"
     r")\.?"
 )
-
-
-_FOLDED: dict[str, str] = {}
-
-
-def _fold_char(ch: str) -> str:
-    base = unicodedata.normalize("NFD", ch)[0].lower()
-    return base if len(base) == 1 else ch
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, same length as ``text`` (so match spans map back)."""
-    if text.isascii():
-        return text.lower()
-    out = []
-    for ch in text:
-        folded = _FOLDED.get(ch)
-        if folded is None:
-            folded = _FOLDED.setdefault(ch, _fold_char(ch))
-        out.append(folded)
-    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -164,7 +144,7 @@ def _find_time(
 
 def find_datetime(text: str) -> Found | None:
     """The first date (with its time, if any) in ``text``, or None."""
-    folded = fold(text)
+    folded = fold_same_length(text)
     iso = _find_iso(folded)
     if iso:
         return iso
@@ -203,4 +183,4 @@ def parse_datetime(value: object) -> str | None:
 
 def is_relative(text: str) -> bool:
     """True for relative timestamps ("il y a 3 heures", "2 days ago") that have no absolute date."""
-    return bool(_RELATIVE.fullmatch(fold(" ".join(text.split()))))
+    return bool(_RELATIVE.fullmatch(fold_same_length(" ".join(text.split()))))

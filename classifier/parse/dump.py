@@ -27,9 +27,10 @@ import re
 from dataclasses import dataclass, field
 
 from classifier.parse.building import Draft, clean_author, finish
-from classifier.parse.dates import find_datetime, fold, is_relative
+from classifier.parse.dates import find_datetime, is_relative
 from classifier.schema import PAGE_ABSENT, PAGE_CLOSED, PAGE_EMPTY, PAGE_OPEN, Page
 from classifier.text import clean_text
+from classifier.text import fold_same_length as fold
 
 FORMAT = "dump"
 

@@ -19,13 +19,19 @@ from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, R
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from starlette.datastructures import MutableHeaders
 
 from classifier import __version__
 from classifier.errors import StoreError
 from classifier.queue import Scorer
+from classifier.schema import DECISIONS, QUEUE_DECISIONS, STATUSES, QueueStatus
 from classifier.store import SQLiteStore, UnknownComment
+
+#: The API's types for the values declared in :mod:`classifier.schema`.
+StatusValue = Literal[STATUSES]  # type: ignore[valid-type]
+DecisionValue = Literal[QUEUE_DECISIONS]  # type: ignore[valid-type]
+ModelDecisionValue = Literal[DECISIONS]  # type: ignore[valid-type]
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: The page loads only its own files; inline scripts and handlers never run (defence in depth).
@@ -58,31 +64,29 @@ class CommentOut(BaseModel):
     reasons: list[str]
     suspect: list[str] = Field(description="suspect words of the deployment found in the text (highlighted)")
     model: str
-    model_decision: str | None = Field(description="the model policy's approve/review/reject")
+    model_decision: ModelDecisionValue | None = Field(description="the model policy's approve/review/reject")
     priority: float = Field(description="review priority: max(hostile, 1 - |2*hostile - 1|), +1 when held by a suspect word")
-    status: Literal["pending", "approved", "rejected"]
+    status: StatusValue
     decided_by: str | None
     decided_at: str | None
     note: str | None
     ingested_at: str
 
 
-class Counts(BaseModel):
-    pending: int
-    approved: int
-    rejected: int
+#: Comments per status (one field per :class:`~classifier.schema.QueueStatus`).
+Counts = create_model("Counts", **{status: (int, ...) for status in STATUSES})
 
 
 class CommentList(BaseModel):
     items: list[CommentOut]
     counts: Counts
-    status: str
+    status: StatusValue
     limit: int
     offset: int
 
 
 class DecisionIn(BaseModel):
-    decision: Literal["approve", "reject", "undo"]
+    decision: DecisionValue
     note: str | None = Field(default=None, max_length=2000)
     by: str | None = Field(default=None, max_length=100, description="moderator name (else the X-Moderator header)")
 
@@ -95,7 +99,7 @@ class NoteIn(BaseModel):
 class LogEntry(BaseModel):
     seq: int
     comment_id: str
-    decision: str
+    decision: DecisionValue
     decided_by: str
     decided_at: str
     model: str | None
@@ -196,7 +200,7 @@ def create_app(db_path: str | Path, token: str, moderator: Scorer | None = None)
 
     @api.get("/comments", response_model=CommentList, summary="Comments with a status; pending by priority")
     def list_comments(
-        status: Annotated[Literal["pending", "approved", "rejected"], Query()] = "pending",
+        status: Annotated[StatusValue, Query()] = QueueStatus.pending.value,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
