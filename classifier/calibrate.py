@@ -38,7 +38,7 @@ def _above(scores: np.ndarray, allowed: int) -> float:
         return 1.0
     top = np.sort(scores)[::-1][allowed]  # every score >= the threshold must rank above this one
     step = 10.0**DECIMALS
-    return min(1.0, math.floor(top * step) / step + 1 / step)
+    return min(1.0, round((math.floor(top * step) + 1) / step, DECIMALS))
 
 
 def thresholds_for_shares(

@@ -8,10 +8,11 @@ comment in 512 dimensions; the hostile model is one logistic regression on
 ``[n-gram TF-IDF | scale x embedding]`` (see ``models/hostile-fr/CARD.md``
 for what it buys on real comments).
 
-Speed: the encoder runs at ~250-300 comments/s per core where the n-grams run
-at thousands, so scoring is a cascade (:class:`classifier.model.LoadedModel`):
-the encoder is run only on the comments whose decision its term could change,
-given the range that term took on the training rows (recorded in the card).
+Speed: the encoder runs at ~250-300 comments/s per core (``threads=1``) where
+the n-grams run at thousands, and its term in the decision function spans
+about 8 log-odds whatever the n-gram score, so no exact cascade can skip it:
+the shipped model does not use this view (measured in the model card); it is
+an option of :func:`classifier.model.build_pipeline` (``encoder_scale``).
 
 :class:`SentenceEncoder` follows scikit-learn conventions (parameters only in
 ``__init__``; nothing learned but the output width): the encoder itself is

@@ -191,7 +191,7 @@ def model_scorer(model, policy) -> Scorer:
     def score(texts: list[str]) -> tuple[np.ndarray, list[str]]:
         if not texts:
             return np.zeros(0), []
-        p = np.asarray(model.predict_proba([clean_text(t) for t in texts], cuts=(policy.review, policy.reject)))[:, 1]
+        p = np.asarray(model.predict_proba([clean_text(t) for t in texts]))[:, 1]
         shouts = shouting_scores(texts)
         return p, [decide(h, s, policy) for h, (s, _) in zip(p.tolist(), shouts)]
 
@@ -219,6 +219,31 @@ def cross_article_shares(
         shares = held_shares([decide(h, s, policy) for h, s in zip(p[test].tolist(), shouting[test].tolist())])
         out[f"calibrated_on_half_{k}"] = {"thresholds": t, **shares}
     return out
+
+
+def sentiment_rows(data_dir: Path) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Our sentiment labels of the train articles' labelled comments, as training rows (source :data:`LABELLED_SOURCE`)."""
+    from classifier.model import sha256_file
+
+    labelled = labelled_rows(data_dir, "train")
+    rows = pd.DataFrame({"text": labelled["text"], "label": labelled["sentiment"], "source": LABELLED_SOURCE,
+                         "file": LABELS_FILE.name})  # fmt: skip
+    files = [{"file": LABELS_FILE.name, "sha256": sha256_file(LABELS_FILE), "rows_read": len(labelled), "rows_excluded": 0,
+              "rows_bad": 0, "licence": "our labels (MIT) of third-party comments (research use only)",
+              "rule": f"train split ({SPLIT_RULE}); column sentiment"}]  # fmt: skip
+    return rows, files
+
+
+def sentiment_report(model, data_dir: Path) -> dict[str, Any]:
+    """Macro-F1 (and the rest of :func:`classifier.metrics.multiclass_metrics`) on our labelled dev comments."""
+    from classifier.metrics import multiclass_metrics
+    from classifier.text import clean_text
+
+    labelled = labelled_rows(data_dir, "dev")
+    if labelled.empty:
+        return {"n": 0}
+    proba = model.predict_proba([clean_text(t) for t in labelled["text"]])
+    return multiclass_metrics(labelled["sentiment"].to_numpy(), proba, [str(c) for c in model.classes_])
 
 
 def target_domain_rows(
@@ -266,14 +291,19 @@ def target_domain_rows(
 FUNCTIONAL_FILE = ROOT / "data" / "functional" / "cases.csv"
 
 
-def functional_report(scorer: Scorer, path: Path = FUNCTIONAL_FILE) -> dict[str, Any]:
-    """Per functionality of the functional suite: cases, share decided right (held iff hostile), held share, ROC AUC."""
-    if not Path(path).is_file():
+def functional_report(scorer: Scorer, review: float, path: Path | None = None) -> dict[str, Any]:
+    """Per functionality of the functional suite: cases, share right (held iff hostile), held share, ROC AUC.
+
+    Held = P(hostile) at or above ``review``: the hostile score alone, as the
+    suite asks (its ALL-CAPS cases test the score, not the shouting rule).
+    """
+    path = Path(path or FUNCTIONAL_FILE)
+    if not path.is_file():
         return {}
     cases = pd.read_csv(path, keep_default_na=False, dtype=str)
     y = cases["hostile"].astype(int).to_numpy()
-    p, decisions = scorer(cases["text"].tolist())
-    held = np.asarray(decisions, dtype=object) != "approve"
+    p, _ = scorer(cases["text"].tolist())
+    held = p >= review
     out: dict[str, Any] = {}
     groups = [("all", np.ones(len(y), bool))]
     groups += [(f"{lang}/{f}", ((cases["functionality"] == f) & (cases["language"] == lang)).to_numpy())

@@ -17,7 +17,6 @@ import hashlib
 import json
 import pickle
 import platform
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,6 +146,50 @@ def _metric_rows(title: str, block: dict[str, dict[str, Any]], keys: list[str]) 
     return lines + [""]
 
 
+def _real_comment_lines(real: dict[str, Any]) -> list[str]:
+    """The card's "Real comments" section: (a) UCC transfer, (b) published shares, (d) our labels, the functional suite."""
+    lines = ["### Real news comments", "", f"Split of the published comments: {real.get('split_rule', '')}.", ""]
+    a = real.get("a_en_news_ucc")
+    if a:
+        folds = ", ".join(_fmt(x) for x in a.get("folds_roc_auc", []))
+        lines += [f"(a) `en_news_ucc.csv` ({a['n']} English reader comments, {a['positives']} hostile or antagonising): "
+                  f"ROC AUC {_fmt(a.get('roc_auc'))} ({a.get('scores')}" + (f"; per fold {folds}" if folds else "") + "); "
+                  + "per crowd attribute " + ", ".join(f"{k} {_fmt(v)}" for k, v in a.get("attributes_roc_auc", {}).items()) + ".", ""]  # fmt: skip
+    b = real.get("b_published_dev")
+    if b:
+        lines += [f"(b) `{b['file']}`, dev articles ({b['articles']} articles, {b['n']} published comments): held "
+                  f"(review or reject, shouting included) {_fmt(b['held'])}, rejected {_fmt(b['rejected'])}; above 400 "
+                  f"characters held {_fmt(b.get('held_above_400_chars'))}."]  # fmt: skip
+        for name, fresh in b.get("fresh_articles", {}).items():
+            lines.append(f"  Fresh articles ({name.replace('_', ' ')}, thresholds {fresh['thresholds']}): held "
+                         f"{_fmt(fresh['held'])}, rejected {_fmt(fresh['rejected'])} of {fresh['n']}.")  # fmt: skip
+        lines.append("")
+    d = real.get("d_labelled_dev")
+    if d and d.get("n"):
+        lines += [f"(d) Our labelled sample of the published comments, dev split ({d['n']} comments; hostile 0/1/2: "
+                  f"{d['counts']}): clearly hostile (2) held {_fmt(d['hostile_2_held'])}, rejected "
+                  f"{_fmt(d['hostile_2_rejected'])}; borderline (1) held {_fmt(d['borderline_1_held'])}; acceptable (0) held "
+                  f"{_fmt(d['acceptable_0_held'])}, rejected {_fmt(d['acceptable_0_rejected'])}; ROC AUC 2 vs 0 "
+                  f"{_fmt(d['roc_auc_2_vs_0'])}, 1-2 vs 0 {_fmt(d['roc_auc_12_vs_0'])}; per attribute "
+                  + ", ".join(f"{k} {_fmt(v)}" for k, v in d.get("attributes_roc_auc", {}).items()) + "."]  # fmt: skip
+        if d.get("uniform"):
+            u = d["uniform"]
+            lines.append(f"  Uniform draw only ({u['n']}): clearly hostile share {_fmt(u['hostile_2_share'])}, held "
+                         f"{_fmt(u['held'])}, rejected {_fmt(u['rejected'])}.")  # fmt: skip
+        if d.get("sentiment"):
+            lines.append(f"  Sentiment macro-F1 {_fmt(d['sentiment'].get('macro_f1'))}.")
+        lines.append("")
+    functional = real.get("functional")
+    if functional:
+        lines += ["### Functional suite (data/functional/cases.csv, never trained on)", "",
+                  "correct = held when hostile, approved when not.", "",
+                  "| functionality | n | hostile | correct | held | ROC AUC |", "|---|---|---|---|---|---|"]  # fmt: skip
+        for name, m in functional.items():
+            lines.append(f"| {name} | {m['n']} | {m['hostile']} | {_fmt(m['correct'])} | {_fmt(m['held'])} | {_fmt(m['roc_auc'])} |")
+        lines.append("")
+    return lines
+
+
 def render_card(card: dict[str, Any]) -> str:
     """The human-readable CARD.md: purpose, data and licences, metrics, thresholds, rebuild command."""
     binary = card.get("task") == "hostile" or len(card.get("classes", [])) == 2
@@ -185,7 +228,11 @@ def render_card(card: dict[str, Any]) -> str:
     if "cv" in metrics:
         lines += [f"Cross-validation ({metrics['cv'].get('folds')} folds, training part): "
                   + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics["cv"].items() if isinstance(v, dict)), ""]
-    for title, key in [("Held-out part of each source", "heldout"), ("Our evaluation sets (never trained on)", "eval")]:
+    if metrics.get("real_comments"):
+        lines += _real_comment_lines(metrics["real_comments"])
+    for title, key in [("Held-out part of each source", "heldout"),
+                       ("Our hand-written evaluation sets (never trained on; same authors and style as the training "
+                        "supplements: optimistic)", "eval")]:  # fmt: skip
         if metrics.get(key):
             lines += _metric_rows(title, metrics[key], keys)
     if card.get("thresholds"):
@@ -337,7 +384,7 @@ class LoadedModel:
     def thresholds(self) -> dict[str, float]:
         return dict(self.card.get("thresholds", {}))
 
-    def predict_proba(self, texts, cuts: tuple[float, ...] = ()) -> np.ndarray:
+    def predict_proba(self, texts) -> np.ndarray:
         """``pipeline.predict_proba(texts)``, computed directly when the pipeline is a linear model.
 
         Same probabilities as the pipeline (the same arithmetic: transforms,
@@ -345,19 +392,12 @@ class LoadedModel:
         logistic/softmax link), without scikit-learn's per-call input
         validation, which costs as much as the model on small batches.
         Pipelines of another shape go through ``pipeline.predict_proba``.
-
-        ``cuts`` (the decision thresholds) turns on the cascade of a model with
-        a sentence encoder: a comment whose side of every cut is the same at
-        both ends of the encoder term's range (card ``cascade``) is not
-        encoded, its term taken at the range's median -- its decision is the
-        full model's, its probability an estimate. No cuts: exact everywhere.
         """
         texts = list(texts)
         scorer = self._scorer
         if scorer is None:
-            direct = _direct_scorer(self.pipeline)
-            scorer = self._scorer = direct or (lambda t, cuts=(), bounds=None: self.pipeline.predict_proba(t))
-        return scorer(texts, tuple(cuts), self.card.get("cascade"))
+            scorer = self._scorer = _direct_scorer(self.pipeline) or self.pipeline.predict_proba
+        return scorer(texts)
 
     def _linear_parts(self):
         """(feature transformer, coefficient matrix) or (None, None) if the pipeline is not ours."""
@@ -505,82 +545,20 @@ def _direct_scorer(pipeline):
         return None
     intercept = np.asarray(intercept, dtype=np.float64)
     binary = np.asarray(coef).shape[0] == 1
-    last = transforms.pop() if transforms else None
-    cheap, costly = _split_encoder(last, np.asarray(coef))
+    linear_part = _linear_scorer(transforms.pop() if transforms else None, np.asarray(coef))
 
-    def link(decision):
-        return expit(-(calibrator.a_ * decision + calibrator.b_)) if calibrator is not None else expit(decision)
-
-    def score(texts, cuts=(), bounds=None):
+    def score(texts):
         X = texts
         for step in transforms:
             X = step.transform(X)
-        decision = cheap(X) + intercept
-        if costly is not None:
-            need = np.ones(len(decision), dtype=bool)
-            if cuts and bounds and binary:  # the cascade: the encoder only where its term could change a decision
-                low, high = link(decision.ravel() + bounds["low"]), link(decision.ravel() + bounds["high"])
-                low, high = np.minimum(low, high), np.maximum(low, high)
-                need = np.zeros(len(decision), dtype=bool)
-                for cut in cuts:
-                    need |= (low < cut) & (high >= cut)
-                decision = decision + bounds["mid"]
-                decision[need] -= bounds["mid"]
-            if need.any():
-                rows = np.flatnonzero(need)
-                decision[rows] += costly([X[i] for i in rows.tolist()])
+        decision = linear_part(X) + intercept
         if not binary:
             return softmax(decision, copy=False)
-        positive = link(decision.ravel())
+        decision = decision.ravel()
+        positive = expit(-(calibrator.a_ * decision + calibrator.b_)) if calibrator is not None else expit(decision)
         return np.column_stack([1.0 - positive, positive])
 
     return score
-
-
-def _split_encoder(step, coef: np.ndarray):
-    """(the n-gram part's scorer, the encoder part's scorer or None) of a fitted transform step.
-
-    The encoder (:class:`~classifier.encoder.SentenceEncoder`, a part of a
-    FeatureUnion) is scored apart so that the cascade can leave it out.
-    """
-    from sklearn.pipeline import FeatureUnion
-
-    from classifier.encoder import SentenceEncoder
-
-    if isinstance(step, FeatureUnion) and not step.transformer_weights:
-        parts = [part for _, part in step.transformer_list if part not in (None, "drop")]
-        widths = [getattr(part, "n_features_out_", None) for part in parts]
-        encoders = [k for k, part in enumerate(parts) if isinstance(part, SentenceEncoder)]
-        if len(encoders) == 1 and None not in widths and sum(widths) == coef.shape[1]:
-            starts = np.cumsum([0, *widths])
-            k = encoders[0]
-            others = [_linear_scorer(part, coef[:, a:b]) for j, (part, a, b) in enumerate(zip(parts, starts, starts[1:])) if j != k]
-            weights = np.ascontiguousarray(coef[:, starts[k] : starts[k + 1]].T)
-            return (lambda X: sum(scorer(X) for scorer in others)), (lambda X: parts[k].transform(X) @ weights)
-    return _linear_scorer(step, coef), None
-
-
-def encoder_bounds(pipeline, texts) -> dict[str, float] | None:
-    """The range of the encoder's term in the decision function over ``texts`` (the training rows), widened by 10 %.
-
-    The card keeps it; the cascade skips the encoder for comments whose
-    decision is the same at both ends of the range. None without an encoder.
-    """
-    from classifier.encoder import SentenceEncoder
-
-    features = pipeline.steps[0][1] if hasattr(pipeline, "steps") else None
-    parts = getattr(features, "transformer_list", [])
-    widths = [getattr(part, "n_features_out_", 0) for _, part in parts]
-    clf = pipeline.steps[-1][1]
-    base = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf
-    for k, (_, part) in enumerate(parts):
-        if isinstance(part, SentenceEncoder) and np.asarray(base.coef_).shape[0] == 1:
-            start = sum(widths[:k])
-            term = part.transform(list(texts)) @ np.asarray(base.coef_)[0, start : start + widths[k]]
-            margin = 0.1 * float(term.max() - term.min())
-            return {"low": round(float(term.min()) - margin, 6), "high": round(float(term.max()) + margin, 6),
-                    "mid": round(float(np.median(term)), 6)}  # fmt: skip
-    return None
 
 
 def _linear_scorer(step, coef: np.ndarray):

@@ -94,8 +94,7 @@ class Moderator:
         if not texts:
             return []
         cleaned = [clean_text(t) for t in texts]
-        cuts = (self.policy.review, self.policy.reject)  # the encoder, if any, only where a decision may change
-        hostile = self.model.predict_proba(cleaned, cuts=cuts)[:, self._hostile_column].tolist()
+        hostile = self.model.predict_proba(cleaned)[:, self._hostile_column].tolist()
         caps = shouting_scores(texts)  # raw text: case is the signal
         decisions = [pol.decide(h, s, self.policy) for h, (s, _) in zip(hostile, caps)]
         ngrams = self._explain(cleaned, hostile) if self.reasons else {}

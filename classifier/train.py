@@ -54,6 +54,7 @@ LICENCES = {
     "en_hostile_davidson.csv": "MIT (Davidson et al. 2017)",
     "fr_sentiment_train.csv": "mixed: XLM-T Apache-2.0 over DEFT-2017 (research-only terms likely); Allocine samples: no licence stated / MIT",
     "lexicon_hurtlex_fr.csv": "CC BY-NC-SA 4.0 (non-commercial, share-alike)",
+    "en_news_ucc.csv": "CC BY-NC-SA 4.0 (non-commercial, share-alike; Unhealthy Comment Corpus, Price et al. 2020)",
     # hand-written for this project (data/): our own words, the project's licence
     "sentiment_supplement_fr.csv": "own work for this project, MIT",
     "hostile_supplement_fr.csv": "own work for this project, MIT",
@@ -97,10 +98,13 @@ PRESETS: dict[str, dict[str, Any]] = {
             # 0.945 / 0.956 / 0.958, shared sources 0.943 / 0.941 / 0.939) -- see README "Training and evaluation"
             "own_news_supplement_fr": 10.0,
             "own_news_supplement_en": 10.0,
-            # real news comments (see the card's "Real comments" section for how these were measured)
+            # real news comments, chosen on held-out rows (UCC held-out part, our labelled dev split, recall on the
+            # hostile sets at thresholds holding 8 % of the dev published comments): UCC 3 (10 did no better);
+            # published weak negatives 1 (3 and 10 raise recall on the hostile sets, lower it on our labelled
+            # dev comments); our labels 15 (0 / 5 / 15 / 30 tried). See README "Training and evaluation".
             "ucc_globeandmail_en": 3.0,
-            "published_20min_fr": 3.0,
-            "own_labels_20min_fr": 5.0,
+            "published_20min_fr": 1.0,
+            "own_labels_20min_fr": 15.0,
         },
         # thresholds for a newsroom's base rate, on the dev articles' published comments (classifier.calibrate)
         "calibration": {"review_share": 0.08, "reject_share": 0.01},
@@ -108,7 +112,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "params": {"C": 2.0, "estimator": "logreg", "char_ngram_range": [3, 5], "lexicon": "lexicon_hurtlex_fr.csv"},
         "eval": ["data/eval_news_fr.csv", "data/eval_news_en.csv"],
         "eval_label_column": "hostile",
-        "cv": 5,
+        "cv": 3,
         "seed": 0,
         "description": "French-first (English second) hostility scorer for reader comments on news sites: "
         "P(hostile) for insults, threats, harassment, dehumanising or identity-based hate.",
@@ -116,13 +120,41 @@ PRESETS: dict[str, dict[str, Any]] = {
             "Bag of words and characters: quotes, negation ('je ne dis pas que vous êtes un idiot'), counter-speech "
             "that names a slur to reject it and vulgar-but-friendly remarks score higher than they should; "
             "veiled or sarcastic insults without insulting words score lower.",
-            "English is secondary (Davidson tweets only): weaker on English news comments.",
+            "English is secondary (Davidson tweets and 4,427 UCC reader comments of one newspaper): out-of-fold ROC "
+            "AUC on those comments is in the card, well below what a moderator needs for subtle antagonism.",
+            "Thresholds hold 8 % (reject 1 %) of one Swiss site's published comments: another newsroom should run "
+            "`classifier calibrate` on its own approved comments.",
+            "Clearly hostile real comments are often subtle (contempt, identity put-downs in civil words): at those "
+            "thresholds the model holds only part of them (card, part d, 13 such comments in our dev split).",
             "Emoji are ignored by the n-grams; ALL CAPS is a style feature here and the shouting rule is separate "
             "(classifier.text.is_shouting).",
             "Non-commercial / research-use terms of the training data and of HurtLex (CC BY-NC-SA 4.0) carry over.",
             "Our training supplements (data/hostile_supplement_*.csv) and evaluation sets (data/eval_news_*.csv) were "
             "written by the same team over the same categories (no shared text): the eval-set scores are optimistic "
             "for other newsrooms' comments; the shared sources' held-out parts are the more independent check.",
+        ],
+    },
+    "sentiment": {
+        "task": "sentiment",
+        "name": "sentiment-fr",
+        "version": "1.1.0",
+        "out": "models/sentiment-fr",
+        "files": ["fr_sentiment_train.csv"],
+        "own_files": ["data/sentiment_supplement_fr.csv"],
+        # our sentiment labels of the labelled published comments, train articles only
+        "target_domain": {},
+        "label_column": "label",
+        "source_weights": {"umsab_fr_tweets": 3.0, "own_news_supplement_fr": 10.0, "own_labels_20min_fr": 5.0},
+        "eval": ["data/eval_news_fr.csv"],
+        "eval_label_column": "sentiment",
+        "cv": 5,
+        "seed": 0,
+        "real_comments": True,
+        "description": "Sentiment (negative / neutral / positive) of French reader comments on news sites.",
+        "limitations": [
+            "Trained on tweets, film/TV reviews, our hand-written sentences and our labels of one Swiss site's "
+            "published comments; sarcasm reads as its surface words.",
+            "Research-use terms of the training data carry over.",
         ],
     },
 }
@@ -463,10 +495,9 @@ def train(
     progress("classifier: refitting on all rows")
     final = _fit(clone(template), texts_all, y_all, w_all)
     threshold_rule = THRESHOLD_RULE if thresholds else ""
-    from classifier.model import LoadedModel, encoder_bounds
+    from classifier.model import LoadedModel
 
-    cascade = encoder_bounds(final, texts_all)
-    fitted = LoadedModel(pipeline=final, card={"cascade": cascade} if cascade else {})
+    fitted = LoadedModel(pipeline=final, card={})
     if calibration:
         thresholds, threshold_rule = _calibrated_thresholds(fitted, Path(real_data_dir or SHARED_DATA), calibration)
         heldout = {"all": task_metrics(y_all[held_idx], proba, model.classes_, thresholds)}
@@ -474,6 +505,8 @@ def train(
             mask = (held["source"] == source).to_numpy()
             heldout[str(source)] = task_metrics(y_all[held_idx][mask], proba[mask], model.classes_, thresholds)
         metrics["heldout"] = heldout
+    if real_data_dir is not None and task == "sentiment":
+        metrics["real_comments"] = {"d_labelled_dev": {"sentiment": judge.sentiment_report(final, Path(real_data_dir))}}
     if real_data_dir is not None and task == "hostile":
         from classifier.policy import Policy
 
@@ -481,6 +514,7 @@ def train(
         oof = (frame[ucc], out_of_fold[ucc], fold_of[ucc]) if ucc.any() else None
         scorer = judge.model_scorer(fitted, Policy(thresholds["review"], thresholds["reject"]))
         metrics["real_comments"] = judge.real_comment_report(scorer, Path(real_data_dir), ucc_out_of_fold=oof)
+        metrics["real_comments"]["functional"] = judge.functional_report(scorer, thresholds["review"])
         if calibration:
             metrics["real_comments"]["b_published_dev"]["fresh_articles"] = _fresh_article_shares(fitted, Path(real_data_dir), calibration)
     if eval_paths:
@@ -519,8 +553,6 @@ def train(
         "rebuild_command": rebuild_command,
         "limitations": list(limitations or []),
     }
-    if cascade:
-        card["cascade"] = cascade
     if out:
         from classifier.model import save_model
 
@@ -566,7 +598,12 @@ def train_preset(name: str, data_dir: str | Path | None = None, progress: Progre
     recipe = PRESETS[name]
     base = Path(data_dir) if data_dir else SHARED_DATA
     target = recipe.get("target_domain")
-    extra = judge.target_domain_rows(base, **target) if target else None
+    if target is None:
+        extra = None
+    elif recipe["task"] == "sentiment":
+        extra = judge.sentiment_rows(base)
+    else:
+        extra = judge.target_domain_rows(base, **target)
     weights = dict(recipe.get("source_weights", {}))
     if extra is not None and judge.LABELLED_SOURCE not in set(extra[0]["source"]):
         weights.pop(judge.LABELLED_SOURCE, None)  # the hand labels have not landed yet
@@ -633,7 +670,7 @@ def evaluate_model(
         if trained_on_ucc:
             carded = loaded.card.get("metrics", {}).get("real_comments", {}).get("a_en_news_ucc")
             real["a_en_news_ucc"] = {**(carded or {}), "scores": "from the model card: out-of-fold scores at training"}
-        real["functional"] = judge.functional_report(scorer)
+        real["functional"] = judge.functional_report(scorer, loaded.thresholds["review"])
         report["real_comments"] = real
         rows += judge.report_rows(real)
     return report, rows

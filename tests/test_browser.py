@@ -6,6 +6,7 @@ skipped with the reason when they are absent.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -133,3 +134,18 @@ def test_injected_markup_is_rendered_as_text(served, browser):
     assert any('<img src=x onerror="alert(1)">' in t and "<script>alert(2)</script>" in t for t in texts)
     authors = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#queue .comment .author")]
     assert "<b>Mallory</b>" in authors
+
+
+def test_highlighting_marks_whole_words_only(served, browser):
+    base, _ = served
+    _login(browser, base)
+    ranges = browser.execute_script(
+        "return findRanges(arguments[0], arguments[1])",
+        "ARRETER et ET, pas RETRAITE, étêté",
+        [{"term": "et", "kind": "reason"}, {"term": "ete", "kind": "reason"}],
+    )
+    assert [tuple(r[:2]) for r in ranges] == [(8, 10), (11, 13)]  # never inside "ARRETER", "RETRAITE" or "étêté"
+    marked = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#queue .comment .text mark")]
+    texts = " ".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, "#queue .comment .text"))
+    for word in marked:
+        assert re.search(rf"(?<!\w){re.escape(word)}(?!\w)", texts), word

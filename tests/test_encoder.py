@@ -1,4 +1,4 @@
-"""The sentence-encoder view: a scikit-learn transformer, stacked with the n-grams; the cascade keeps decisions exact."""
+"""The sentence-encoder view: a scikit-learn transformer, stacked with the n-grams in one linear model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from sklearn.base import clone
 
 from classifier.encoder import DIMENSIONS, SentenceEncoder
-from classifier.model import LoadedModel, build_pipeline, encoder_bounds
+from classifier.model import LoadedModel, build_pipeline
 
 HOSTILE = ["Ferme ta gueule connard", "Espèce d'abruti va", "T'es qu'un gros con", "Sale ordure dégage",
            "You are a fucking idiot", "Shut up you moron", "Crétin fini, retourne à l'école", "Bande de débiles"]
@@ -34,23 +34,12 @@ def test_encoder_follows_estimator_conventions_and_pickles_without_the_model():
 def stacked():
     texts, y = HOSTILE * 3 + BENIGN * 3, [1] * 24 + [0] * 24
     pipe = build_pipeline(min_df=1, encoder_scale=1.0, C=2.0).fit(texts, y)
-    return LoadedModel(pipeline=pipe, card={"cascade": encoder_bounds(pipe, texts), "thresholds": {"review": 0.4, "reject": 0.7}})
+    return LoadedModel(pipeline=pipe, card={"thresholds": {"review": 0.4, "reject": 0.7}})
 
 
 def test_stacked_model_scores_like_its_pipeline(stacked):
     texts = ["Quel abruti ce type", "Merci beaucoup", "idiot"]
     assert np.allclose(stacked.predict_proba(texts), stacked.pipeline.predict_proba(texts), atol=1e-9)
-
-
-def test_cascade_gives_the_full_models_decisions(stacked):
-    texts = HOSTILE + BENIGN + ["Quel abruti ce type", "Merci beaucoup pour ce reportage", "Tu dis n'importe quoi"]
-    cuts = (0.4, 0.7)
-    exact = stacked.predict_proba(texts)[:, 1]
-    cascade = stacked.predict_proba(texts, cuts=cuts)[:, 1]
-    for cut in cuts:
-        assert ((exact >= cut) == (cascade >= cut)).all()
-    bounds = stacked.card["cascade"]
-    assert bounds["low"] < bounds["mid"] < bounds["high"]
 
 
 def test_explanations_come_from_the_ngram_part(stacked):
