@@ -625,7 +625,7 @@ def train_command(
         Optional[list[str]],
         typer.Option("--exclude", help="COLUMN=VALUE: drop the rows where COLUMN equals VALUE. Repeatable."),
     ] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Model directory to write (model.pkl.gz, card.json, CARD.md).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model directory to write (model.skops, card.json, CARD.md).")] = None,
     cv: Annotated[int, typer.Option("--cv", min=0, help="Cross-validation folds on the training part (0 = none).")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split, the folds and the model.")] = 0,
     eval_data: Annotated[

@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from classifier import packing
 from classifier.text import DOC_SEP as _SEP
 from classifier.text import fold, split_batch
 
@@ -187,7 +188,8 @@ def _style_features(counts: np.ndarray, scale: float) -> np.ndarray:
 
 #: The scoring cache is also cleared beyond this many stored n-gram values (8 bytes each: about 64 MB).
 MAX_CACHED_VALUES = 8_000_000
-_MEMOS = ("_cache", "_grams", "_blocks")  # scoring-time memos: never pickled, dropped by fit
+_MEMOS = ("_cache", "_grams", "_blocks")  # scoring-time memos: never saved, dropped by fit
+_PACKED_INDEXES = ("char_vocabulary_", "tokens_", "word_vocabulary_")  # {str: int} dicts saved as arrays
 
 
 class _ChunkRows(NamedTuple):
@@ -363,12 +365,33 @@ class CommentFeatures(TransformerMixin, BaseEstimator):
         self.style_scale = style_scale
         self.cache_size = cache_size
 
-    # -- pickling: the chunk cache is a scoring-time memo, not model state
+    # -- saving: the chunk cache is a scoring-time memo, not model state; the large dicts are
+    # packed into arrays (classifier/packing.py) so that skops saves and loads them fast
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: never strip the live object
         for memo in _MEMOS:
             state.pop(memo, None)
+        for name in _PACKED_INDEXES:
+            if isinstance(state.get(name), dict):
+                state[name] = packing.pack_index(state[name])
+        if isinstance(state.get("lexicon_words_"), dict):
+            state["lexicon_words_"] = packing.pack_lists(state["lexicon_words_"])
+        if state.get("lexicon") is not None:
+            state["lexicon"] = packing.pack_rows(state["lexicon"], 2)
+        state["_packed"] = True
         return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if state.pop("_packed", False):
+            for name in _PACKED_INDEXES:
+                if name in state:
+                    state[name] = packing.unpack_index(state[name])
+            if "lexicon_words_" in state:
+                state["lexicon_words_"] = packing.unpack_lists(state["lexicon_words_"])
+            if state.get("lexicon") is not None:
+                state["lexicon"] = packing.unpack_rows(state["lexicon"], 2)
+        super().__setstate__(state)
 
     def _gram_keys(self) -> _GramKeys:
         keys = self.__dict__.get("_grams")

@@ -1,22 +1,27 @@
 """The model artefact: pipeline builder, save with a card, verified load, explanations.
 
-A model is one directory: ``model.pkl.gz`` (the whole fitted Pipeline, a
-gzip-compressed pickle), ``card.json`` (what it was trained on, how well it
-does, its thresholds, the sha256 of the artefact and the library versions) and
-``CARD.md`` (the same for humans). :func:`load_model` checks the sha256 and the
-scikit-learn version *before* unpickling, because a pickle is neither safe from
-tampering nor portable across versions. Plain pickle rather than joblib: joblib
-unpickles with the pure-Python unpickler, 40x slower on the vocabularies' large
-dicts (seconds of start-up); artefacts written earlier as ``model.joblib`` still load.
+A model is one directory: ``model.skops`` (the whole fitted Pipeline in skops'
+format: a zip of JSON and ``.npy`` arrays), ``card.json`` (what it was trained
+on, how well it does, its thresholds, the sha256 of the artefact and the library
+versions) and ``CARD.md`` (the same for humans).
+
+Loading never runs code from the model folder: skops rebuilds only the types of
+:data:`TRUSTED_TYPES` (ours) and the scikit-learn, numpy and scipy types skops
+itself trusts, and refuses anything else; no pickle is ever read. Before that,
+:func:`load_model` checks the card (:func:`check_card`), confines the artefact
+to the folder, and checks the sha256 of the bytes it is about to load and the
+scikit-learn version. Every refusal is a :class:`~classifier.errors.ModelError`
+(exit code 3). The zip is written deterministically (fixed timestamps and
+member names): the same pipeline gives the same bytes and sha256.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import io
 import json
-import pickle
 import platform
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,10 +34,24 @@ from classifier.errors import ModelError
 #: Shipped models live in the repository's ``models/`` folder, one per task.
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 SHIPPED = {"hostile": "hostile-fr", "sentiment": "sentiment-fr"}
-MODEL_FILE = "model.pkl.gz"
+MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
 CARD_MD = "CARD.md"
-LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib")
+LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "skops")
+#: The types of ours (and the private scikit-learn ones our pipelines hold) that skops may rebuild,
+#: beside the scikit-learn, numpy and scipy types skops trusts itself. Nothing else loads.
+TRUSTED_TYPES = (
+    "classifier.encoder.SentenceEncoder",
+    "classifier.features.CommentFeatures",
+    "classifier.sentiment.PolarityLexicon",
+    "classifier.sentiment.SocialNoise",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
+)
+#: The fixed timestamp of every member of a saved artefact (the zip format's earliest).
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 # --------------------------------------------------------------------------- building
@@ -108,19 +127,67 @@ def library_versions() -> dict[str, str]:
     return {"python": platform.python_version(), **{name: version(name) for name in LIBRARIES}}
 
 
+def dump_pipeline(pipeline) -> bytes:
+    """The skops bytes of ``pipeline``, made deterministic.
+
+    skops names the arrays it stores, and the shared objects it records, by
+    their ``id()`` (a memory address) and stamps each zip member with the
+    current time. Both are rewritten: ids and member names become numbers in
+    order of appearance, timestamps :data:`_ZIP_EPOCH`.
+    """
+    import skops.io as sio
+
+    raw = sio.dumps(pipeline)
+    with zipfile.ZipFile(io.BytesIO(raw)) as zin:
+        schema = json.loads(zin.read("schema.json"))
+        members = {name: zin.read(name) for name in zin.namelist() if name != "schema.json"}
+    ids: dict[int, int] = {}
+    files: dict[str, str] = {}
+
+    def renumber(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int):
+                    node[key] = ids.setdefault(value, len(ids) + 1)
+                elif key == "file" and isinstance(value, str) and value in members:
+                    node[key] = files.setdefault(value, f"{len(files) + 1:05d}{Path(value).suffix}")
+                else:
+                    renumber(value)
+        elif isinstance(node, list):
+            for value in node:
+                renumber(value)
+
+    renumber(schema)
+    if set(files) != set(members):
+        raise ModelError("cannot save the model: skops wrote arrays its schema does not name")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zout:
+        entries = [("schema.json", json.dumps(schema, indent=2).encode("utf-8"))]
+        entries += sorted((new, members[old]) for old, new in files.items())
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zout.writestr(info, data, compresslevel=6)
+    return out.getvalue()
+
+
 def save_model(pipeline, directory, card: dict[str, Any]) -> Path:
-    """Write ``model.pkl.gz``, ``card.json`` (with sha256, library versions, date) and ``CARD.md``.
+    """Write ``model.skops``, ``card.json`` (with sha256, library versions, date) and ``CARD.md``.
 
     Returns the directory. ``card`` is copied, not modified. The artefact has
-    no timestamp inside (gzip mtime 0): same pipeline, same bytes, same sha256.
+    no timestamp inside: same pipeline, same bytes, same sha256.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     artefact = out / MODEL_FILE
-    artefact.write_bytes(gzip.compress(pickle.dumps(pipeline, protocol=5), compresslevel=6, mtime=0))
+    data = dump_pipeline(pipeline)
+    artefact.write_bytes(data)
     card = dict(card)
     card.setdefault("created", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    card["artefact"] = {"file": MODEL_FILE, "sha256": sha256_file(artefact), "bytes": artefact.stat().st_size}
+    card["artefact"] = {
+        "file": MODEL_FILE, "format": "skops", "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+    }  # fmt: skip
     card["libraries"] = library_versions()
     (out / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (out / CARD_MD).write_text(render_card(card), encoding="utf-8")
@@ -200,7 +267,7 @@ def render_card(card: dict[str, Any]) -> str:
         card.get("description", ""),
         "",
         f"Created {card.get('created')}; classes {card.get('classes')}; "
-        f"artefact `{MODEL_FILE}` sha256 `{card.get('artefact', {}).get('sha256', '')[:16]}…` "
+        f"artefact `{card.get('artefact', {}).get('file', MODEL_FILE)}` sha256 `{card.get('artefact', {}).get('sha256', '')[:16]}…` "
         f"({card.get('artefact', {}).get('bytes', 0) / 1e6:.1f} MB).",
         "",
         "## Rebuild",
@@ -242,6 +309,8 @@ def render_card(card: dict[str, Any]) -> str:
     lines += ["## Libraries", "", ", ".join(f"{k} {v}" for k, v in card.get("libraries", {}).items()), ""]
     if card.get("licence_note"):
         lines += ["## Licences", "", card["licence_note"], ""]
+    if card.get("notes"):
+        lines += ["## Notes", ""] + [f"- {x}" for x in card["notes"]] + [""]
     if card.get("limitations"):
         lines += ["## Known limitations", ""] + [f"- {x}" for x in card["limitations"]] + [""]
     return "\n".join(lines)
@@ -289,8 +358,9 @@ def check_card(card: Any) -> str | None:
     artefact = card.get("artefact")
     if not isinstance(artefact, dict) or not isinstance(artefact.get("sha256"), str):
         return "artefact must be an object with a sha256"
-    if not isinstance(artefact.get("file", MODEL_FILE), str):
-        return "artefact.file must be a file name"
+    name = artefact.get("file", MODEL_FILE)
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name:
+        return f"artefact.file must be a file name inside the model folder, got {name!r}"
     if not isinstance(card.get("libraries", {}), dict):
         return "libraries must be an object"
     for key in ("name", "version", "task"):
@@ -305,10 +375,11 @@ def check_card(card: Any) -> str | None:
 
 
 def load_model(path=None, task: str = "hostile") -> LoadedModel:
-    """Load a model directory after checking its sha256 and scikit-learn version against the card.
+    """Load a model directory after checking its card, its sha256 and its scikit-learn version.
 
     Raises :class:`~classifier.errors.ModelError` (exit code 3) with a one-line
-    message when the model is missing, tampered with or incompatible.
+    message when the model is missing, malformed, tampered with, incompatible,
+    or holds a type that is not trusted. No code from the folder ever runs.
     """
     from importlib.metadata import version
 
@@ -316,29 +387,43 @@ def load_model(path=None, task: str = "hostile") -> LoadedModel:
     if directory.is_file():
         directory = directory.parent
     card = read_card(directory)
-    artefact = directory / card.get("artefact", {}).get("file", MODEL_FILE)
-    if not artefact.is_file():
-        raise ModelError(f"no model at {directory} (missing {artefact.name})")
-    expected = card.get("artefact", {}).get("sha256")
-    if not expected or sha256_file(artefact) != expected:
+    artefact = directory / card["artefact"].get("file", MODEL_FILE)  # a bare file name: check_card
+    if artefact.suffix != Path(MODEL_FILE).suffix:
+        raise ModelError(
+            f"refusing {artefact}: only skops artefacts ({MODEL_FILE}) are loaded, because a pickle can run "
+            f"code when loaded (rebuild the model: see {CARD_MD})"
+        )
+    try:
+        data = artefact.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"no model at {directory} (missing {artefact.name})") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read {artefact}: {exc.strerror or exc}") from None
+    if hashlib.sha256(data).hexdigest() != card["artefact"]["sha256"]:  # the bytes checked are the bytes loaded
         raise ModelError(f"refusing {artefact}: its sha256 does not match {CARD_FILE} (tampered or replaced)")
-    built = card.get("libraries", {}).get("scikit-learn", "")
+    built = str(card.get("libraries", {}).get("scikit-learn", ""))
     installed = version("scikit-learn")
     if _major_minor(built) != _major_minor(installed):
         raise ModelError(
             f"refusing {artefact}: built with scikit-learn {built or 'unknown'}, installed {installed} "
             f"(rebuild it: see {CARD_MD})"
         )
-    try:
-        if artefact.suffix == ".joblib":  # the format of earlier artefacts
-            import joblib
-
-            pipeline = joblib.load(artefact)
-        else:
-            pipeline = pickle.loads(gzip.decompress(artefact.read_bytes()))
-    except Exception as exc:  # a verified artefact that still fails to load: report, don't trace
-        raise ModelError(f"cannot load {artefact}: {type(exc).__name__}: {exc}") from None
+    pipeline = load_pipeline(data, artefact)
     return LoadedModel(pipeline=pipeline, card=card, path=directory)
+
+
+def load_pipeline(data: bytes, name: str | Path = MODEL_FILE):
+    """The pipeline in skops bytes, rebuilt from trusted types only (else a one-line ModelError)."""
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        return sio.loads(data, trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as exc:
+        raise ModelError(f"refusing {name}: it holds types that are not trusted ({exc})") from None
+    except Exception as exc:  # a verified artefact that still fails to load: report, don't trace
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        raise ModelError(f"cannot load {name}: {type(exc).__name__}: {message}") from None
 
 
 # --------------------------------------------------------------------------- the loaded model
