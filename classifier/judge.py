@@ -221,14 +221,19 @@ def cross_article_shares(
     return out
 
 
+def _labels_name() -> str:
+    """How cards name our labels file: its path inside ``data/`` (where the card test finds it)."""
+    return str(LABELS_FILE.relative_to(ROOT / "data")) if LABELS_FILE.is_relative_to(ROOT / "data") else LABELS_FILE.name
+
+
 def sentiment_rows(data_dir: Path) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Our sentiment labels of the train articles' labelled comments, as training rows (source :data:`LABELLED_SOURCE`)."""
     from classifier.model import sha256_file
 
     labelled = labelled_rows(data_dir, "train")
     rows = pd.DataFrame({"text": labelled["text"], "label": labelled["sentiment"], "source": LABELLED_SOURCE,
-                         "file": LABELS_FILE.name})  # fmt: skip
-    files = [{"file": LABELS_FILE.name, "sha256": sha256_file(LABELS_FILE), "rows_read": len(labelled), "rows_excluded": 0,
+                         "file": _labels_name()})  # fmt: skip
+    files = [{"file": _labels_name(), "sha256": sha256_file(LABELS_FILE), "rows_read": len(labelled), "rows_excluded": 0,
               "rows_bad": 0, "licence": "our labels (MIT) of third-party comments (research use only)",
               "rule": f"train split ({SPLIT_RULE}); column sentiment"}]  # fmt: skip
     return rows, files
@@ -272,9 +277,9 @@ def target_domain_rows(
         label = np.where(h == 2, 1, np.where(h == 1, int(borderline == "positive"), 0))
         weight = np.where(h == 1, borderline_weight, 1.0)
         frames.append(pd.DataFrame({"text": labelled["text"][keep], "label": label[keep].astype(str),
-                                    "source": LABELLED_SOURCE, "file": LABELS_FILE.name,
+                                    "source": LABELLED_SOURCE, "file": _labels_name(),
                                     "row_weight": weight[keep]}))  # fmt: skip
-        files.append({"file": LABELS_FILE.name, "sha256": sha256_file(LABELS_FILE), "rows_read": len(labelled),
+        files.append({"file": _labels_name(), "sha256": sha256_file(LABELS_FILE), "rows_read": len(labelled),
                       "rows_excluded": int((~keep).sum()), "rows_bad": 0,
                       "licence": "our labels (MIT) of third-party comments (research use only)",
                       "rule": f"train split ({SPLIT_RULE}); hostile 2 -> 1, 0 -> 0, borderline 1 -> {borderline}"})  # fmt: skip

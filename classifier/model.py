@@ -311,6 +311,8 @@ def render_card(card: dict[str, Any]) -> str:
         lines += ["## Licences", "", card["licence_note"], ""]
     if card.get("notes"):
         lines += ["## Notes", ""] + [f"- {x}" for x in card["notes"]] + [""]
+    if card.get("notes"):
+        lines += ["## Design choices and why", ""] + [f"- {x}" for x in card["notes"]] + [""]
     if card.get("limitations"):
         lines += ["## Known limitations", ""] + [f"- {x}" for x in card["limitations"]] + [""]
     return "\n".join(lines)

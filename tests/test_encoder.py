@@ -45,3 +45,13 @@ def test_stacked_model_scores_like_its_pipeline(stacked):
 def test_explanations_come_from_the_ngram_part(stacked):
     reasons = stacked.explain(["Ferme ta gueule connard"], floor=0.4)[0]
     assert reasons and all(r.split()[0] in "Ferme ta gueule connard" for r in reasons)
+
+
+def test_stacked_model_saves_and_loads_through_the_safe_format(stacked, tmp_path):
+    from classifier.model import load_model, save_model
+
+    out = save_model(stacked.pipeline, tmp_path / "stacked", {"name": "stacked", "version": "1", "task": "hostile",
+                                                              "thresholds": {"review": 0.4, "reject": 0.7}})  # fmt: skip
+    again = load_model(out)
+    texts = ["Quel abruti", "Merci"]
+    assert np.allclose(again.predict_proba(texts), stacked.predict_proba(texts))
