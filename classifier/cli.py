@@ -289,12 +289,7 @@ def score(
         Optional[float],
         typer.Option("--reject-threshold", min=0.0, max=1.0, help="Hostile probability from which to reject."),
     ] = None,
-    config: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."
-        ),
-    ] = None,
+    config: ConfigOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (each loads the model once).")] = 1,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="Comments scored per model call (bounds memory).")
@@ -388,6 +383,11 @@ class _Progress:
 
 # ---- queue (moderation queue: ingest, list, decide, export, settings) and serve
 
+#: The TOML policy file (thresholds, shouting) that `classifier calibrate` writes; score, queue ingest and serve read it.
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."),
+]
 DbOption = Annotated[Path, typer.Option("--db", help="The queue database (SQLite file).", show_default=False)]
 QUEUE_TABLE_COLUMNS = ("id", "status", "hostile", "shouting", "author", "text")
 
@@ -406,6 +406,7 @@ def queue_ingest(
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory (default: the shipped model).")
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Parse, score and enqueue comments; idempotent by comment id (a second run adds nothing).
 
@@ -419,7 +420,7 @@ def queue_ingest(
     from classifier.store import open_store
 
     store = open_store(db, create=True)
-    report = ingest(store, sources, Moderator.load(model), input_format=input_format.value, on_error=fail)
+    report = ingest(store, sources, Moderator.load(model, config=config), input_format=input_format.value, on_error=fail)
     store.close()
     typer.echo(f"classifier: {db}: {report.summary()}", err=True)
     if report.failed:
@@ -555,6 +556,7 @@ def serve(
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory for /api/score (default: the shipped model).")
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Serve the moderation queue: the JSON API under /api (OpenAPI at /openapi.json) and the moderator page at /.
 
@@ -581,7 +583,7 @@ def serve(
     from classifier.web.app import create_app
 
     open_store(db, create=True).close()  # a locked or corrupted database fails before the model loads
-    web = create_app(db, token, Moderator.load(model))
+    web = create_app(db, token, Moderator.load(model, config=config))
     if host not in ("127.0.0.1", "::1", "localhost"):
         fail(f"warning: serving on {host}, beyond this machine: put a TLS proxy in front")
     typer.echo(f"classifier: serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)

@@ -92,3 +92,16 @@ def test_calibrate_on_a_queue_uses_the_approved_decisions_only(approved_csv, tmp
 def test_calibrate_needs_exactly_one_source(capsys, tmp_path):
     code, out, err = run(capsys, "calibrate")
     assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_queue_ingest_reads_the_calibrated_config(approved_csv, tmp_path, capsys):
+    path, texts = approved_csv
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[thresholds]\nreview = 0.0\nreject = 0.0\n", encoding="utf-8")
+    db = tmp_path / "ingest.db"
+    code, _, err = run(capsys, "queue", "ingest", "--db", str(db), str(path), "--config", str(strict))
+    assert code == 0, err
+    store = open_store(db)
+    decisions = {c["model_decision"] for c in store.list_comments("pending", limit=1000)}
+    store.close()
+    assert decisions == {"reject"}  # every comment reaches a reject threshold of 0

@@ -82,3 +82,20 @@ def test_held_shares_and_cross_article_shares():
     out = judge.cross_article_shares(p, np.zeros(2000, bool), articles, reject_share=0.01, review_share=0.08)
     for block in out.values():
         assert block["held"] < 0.12 and block["rejected"] < 0.03
+
+
+def test_evaluate_real_reports_every_part_for_the_shipped_model(capsys):
+    import json
+
+    from classifier.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--real", "--format", "json"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    real = json.loads(out)["real_comments"]
+    b = real["b_published_dev"]
+    assert b["n"] > 4000 and b["held"] <= 0.09 and b["rejected"] <= 0.015  # the card's thresholds hold its shares
+    assert real["d_labelled_dev"]["n"] > 800 and real["d_labelled_dev"]["counts"]["2"] > 0
+    assert "out-of-fold" in real["a_en_news_ucc"]["scores"] and 0.5 < real["a_en_news_ucc"]["roc_auc"] < 1
+    assert real["functional"]["all"]["n"] == 480

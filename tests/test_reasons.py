@@ -36,7 +36,12 @@ def moderator():
 
 @pytest.fixture(scope="module")
 def scored(moderator, shared_data):
-    texts = published_rows(shared_data, "dev")["text"].tolist()[:1500] + OWN_CASES
+    import pandas as pd
+
+    from classifier.judge import FUNCTIONAL_FILE
+
+    suite = pd.read_csv(FUNCTIONAL_FILE, keep_default_na=False)["text"].tolist()  # the functional suite too
+    texts = published_rows(shared_data, "dev")["text"].tolist()[:1500] + suite + OWN_CASES
     return moderator.score(texts)
 
 
