@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine that has Python 3.11:
 #   ./run.sh demo   set up .venv, then parse the seed pages (authors, timestamps) and score them with the shipped models
-#   ./run.sh test   set up .venv (and the system packages the browser tests need), then run the whole suite
+#   ./run.sh test   set up .venv (and the system packages the browser and PostgreSQL tests need), then run the whole suite
 # Extra arguments after `test` go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,17 +17,29 @@ setup_python() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 }
 
+have_postgres() {
+    compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || command -v pg_ctl >/dev/null
+}
+
 setup_system() {
-    # Headless Chromium for the moderator-page browser test (Debian packages).
-    if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    # Debian packages: headless Chromium for the moderator-page browser tests, and a PostgreSQL
+    # server for the queue tests (the tests start a throwaway cluster of their own on loopback).
+    local missing=()
+    if ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
+        missing+=(chromium chromium-driver)
+    fi
+    if ! have_postgres; then
+        missing+=(postgresql)
+    fi
+    if [ ${#missing[@]} = 0 ]; then
         return
     fi
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq >/dev/null
-        apt-get install -y -qq chromium chromium-driver >/dev/null
+        apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "run.sh: chromium/chromedriver missing and cannot apt-get install them; browser tests will be skipped" >&2
+        echo "run.sh: ${missing[*]} missing and cannot apt-get install them; browser tests skip, PostgreSQL tests skip (fail when CI=true)" >&2
     fi
 }
 

@@ -24,7 +24,7 @@ import typer
 from classifier import __version__
 from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, ClassifierError
 from classifier.output import write_records
-from classifier.schema import DECISIONS, Decision, InputFormat, OutputFormat, QueueDecision, QueueStatus, Task
+from classifier.schema import DECISIONS, Decision, InputFormat, OutputFormat, QueueDecision, QueueStatus, Role, Task
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 some input failed (reported on stderr, the rest processed); "
@@ -41,7 +41,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 queue_app = typer.Typer(
-    help="The moderation queue: ingest, list, decide and export (SQLite).",
+    help="The moderation queue: ingest, list, decide, export, settings and moderator accounts (SQLite or PostgreSQL).",
     no_args_is_help=True,
 )
 app.add_typer(queue_app, name="queue")
@@ -388,7 +388,13 @@ ConfigOption = Annotated[
     Optional[Path],
     typer.Option("--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."),
 ]
-DbOption = Annotated[Path, typer.Option("--db", help="The queue database (SQLite file).", show_default=False)]
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db", help="The queue database: a SQLite file, or a postgresql://USER@HOST/DB URL (several servers share one).",
+        show_default=False,
+    ),
+]
 QUEUE_TABLE_COLUMNS = ("id", "status", "hostile", "shouting", "author", "text")
 
 
@@ -545,13 +551,84 @@ def queue_settings(
     write_records(current.to_dict(), OutputFormat.json)
 
 
-@app.command(epilog="Example: CLASSIFIER_TOKEN=s3cret classifier serve --db queue.db --port 8000")
+@queue_app.command("claim", epilog="Example: classifier queue claim --db queue.db --by alice --limit 5 --format table")
+def queue_claim(
+    db: DbOption,
+    by: Annotated[str, typer.Option("--by", help="The moderator the comments are reserved for.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=200, help="How many comments to hold in all.")] = 10,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Reserve the highest-priority free pending comments for one moderator (10 minutes), as the page does.
+
+    Comments the moderator already holds are renewed and counted in --limit; two
+    moderators claiming at once never get the same comment.
+    """
+    from classifier.store import open_store
+
+    store = open_store(db)
+    write_records(store.claim(by, limit), fmt, table_columns=QUEUE_TABLE_COLUMNS)
+
+
+user_app = typer.Typer(help="Moderator accounts: each has a token (shown once) and a role.", no_args_is_help=True)
+queue_app.add_typer(user_app, name="user")
+
+
+
+
+@user_app.command("add", epilog="Example: classifier queue user add --db queue.db camille --role moderator")
+def user_add(
+    db: DbOption,
+    name: Annotated[str, typer.Argument(help="The account name, recorded as decided_by.")],
+    role: Annotated[Role, typer.Option("--role", help="moderator: decide; admin: also settings, accounts, export.")] = Role.moderator,
+) -> None:
+    """Create an account and print its new token on stdout, once: only its sha256 is stored.
+
+    A revoked account can be added again (it gets a new token). Exit codes: 1 the
+    account exists or the name is invalid; 5 database error.
+    """
+    from classifier.accounts import add_user
+    from classifier.store import open_store
+
+    store = open_store(db, create=True)
+    try:
+        token = add_user(store, name, role.value)
+    except ValueError as exc:
+        raise ClassifierError(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(token)
+    typer.echo(f"classifier: account {name!r} ({role.value}) created; give it this token, it is not shown again", err=True)
+
+
+@user_app.command("list", epilog="Example: classifier queue user list --db queue.db --format table")
+def user_list(db: DbOption, fmt: FormatOption = OutputFormat.table) -> None:
+    """List the accounts: name, role, created, revoked (never a token)."""
+    from classifier.accounts import list_users
+    from classifier.store import open_store
+
+    write_records(list_users(open_store(db)), fmt, table_columns=("name", "role", "active", "created_at", "revoked_at"))
+
+
+@user_app.command("revoke", epilog="Example: classifier queue user revoke --db queue.db camille")
+def user_revoke(db: DbOption, name: Annotated[str, typer.Argument(help="The account to revoke.")]) -> None:
+    """Revoke an account's token at once (its requests get 401; its decisions keep its name). Exit 1: no such account."""
+    from classifier.store import UnknownUser, open_store
+
+    store = open_store(db)
+    try:
+        store.revoke_user(name)
+    except UnknownUser:
+        raise ClassifierError(f"{db}: no account {name!r}") from None
+    typer.echo(f"classifier: account {name!r} revoked", err=True)
+
+
+@app.command(epilog="Example: CLASSIFIER_TOKEN=s3cret classifier serve --db postgresql://classifier@127.0.0.1/queue --port 8000")
 def serve(
     db: DbOption,
     host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
     token_file: Annotated[
-        Optional[Path], typer.Option("--token-file", help="File holding the moderators' token (else $CLASSIFIER_TOKEN).")
+        Optional[Path], typer.Option("--token-file", help="File holding the deployment's admin token (else $CLASSIFIER_TOKEN).")
     ] = None,
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory for /api/score (default: the shipped model).")
@@ -560,9 +637,11 @@ def serve(
 ) -> None:
     """Serve the moderation queue: the JSON API under /api (OpenAPI at /openapi.json) and the moderator page at /.
 
-    Every /api request needs the token (Authorization: Bearer TOKEN, or X-Token);
-    the server refuses to start without one. Exit codes: 2 no token; 3 model refused;
-    5 database locked or corrupted.
+    Every /api request needs a token (Authorization: Bearer TOKEN, or X-Token): a
+    moderator account's ('classifier queue user add') or the deployment's admin token
+    (CLASSIFIER_TOKEN or --token-file). The server refuses to start with neither.
+    Several servers may serve one PostgreSQL database. Exit codes: 2 no token and no
+    account; 3 model refused; 5 database locked, unreachable or corrupted.
     """
     import os
 
@@ -573,20 +652,27 @@ def serve(
             raise ClassifierError(f"{token_file}: cannot read the token file ({exc})", EXIT_USAGE) from None
     else:
         token = os.environ.get("CLASSIFIER_TOKEN", "").strip()
-    if not token:
-        raise ClassifierError("no token: set CLASSIFIER_TOKEN or pass --token-file (refusing to serve without one)", EXIT_USAGE)
 
     import uvicorn
 
+    from classifier.accounts import list_users
     from classifier.moderator import Moderator
     from classifier.store import open_store
     from classifier.web.app import create_app
 
-    open_store(db, create=True).close()  # a locked or corrupted database fails before the model loads
-    web = create_app(db, token, Moderator.load(model, config=config))
+    store = open_store(db, create=True)  # a locked or corrupted database fails before the model loads
+    accounts = any(u["active"] for u in list_users(store))
+    store.close()
+    if not token and not accounts:
+        raise ClassifierError(
+            "no token: set CLASSIFIER_TOKEN, pass --token-file, or add an account with 'classifier queue user add' "
+            "(refusing to serve without one)",
+            EXIT_USAGE,
+        )
+    web = create_app(db, token or None, Moderator.load(model, config=config))
     if host not in ("127.0.0.1", "::1", "localhost"):
         fail(f"warning: serving on {host}, beyond this machine: put a TLS proxy in front")
-    typer.echo(f"classifier: serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    typer.echo(f"classifier: serving {web.state.store.location} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 

@@ -245,6 +245,22 @@ def export_rows(store: QueueStore) -> Iterator[dict[str, Any]]:
         }
 
 
+def in_context(store: QueueStore, comments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Comments with what a moderator weighs beside them: the author's history and, for a reply, its parent.
+
+    ``author_history`` counts the author's comments per status (one indexed query for the
+    whole list); ``parent`` is the replied-to comment when it is in the queue.
+    """
+    history = store.author_history([c["author"] for c in comments if c.get("author")])
+    parents = store.get_many([c["reply_to"] for c in comments if c.get("reply_to")])
+    listed = []
+    for c in comments:
+        parent = parents.get(c.get("reply_to") or "")
+        brief = None if parent is None else {k: parent[k] for k in ("id", "author", "text", "status")}
+        listed.append({**c, "author_history": history.get(c.get("author") or ""), "parent": brief})
+    return listed
+
+
 def split_holdout(rows: Iterable[dict[str, Any]], fraction: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Export rows split into (kept, held out): a stable ``fraction`` of them by :func:`in_holdout`."""
     kept: list[dict[str, Any]] = []

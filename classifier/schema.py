@@ -48,6 +48,13 @@ class QueueDecision(StrEnum):
     undo = "undo"
 
 
+class Role(StrEnum):
+    """A moderator account's role: admins also change settings, manage accounts and export decisions."""
+
+    moderator = "moderator"
+    admin = "admin"
+
+
 class Sentiment(StrEnum):
     negative = "negative"
     neutral = "neutral"
@@ -105,6 +112,7 @@ DECISIONS = values(Decision)
 SENTIMENTS = values(Sentiment)
 STATUSES = values(QueueStatus)
 QUEUE_DECISIONS = values(QueueDecision)
+ROLES = values(Role)
 TASKS = values(Task)
 ATTRIBUTES = values(Attribute)
 OUTPUT_FORMATS = values(OutputFormat)

@@ -74,12 +74,14 @@ def classifier_cmd(*args: str) -> list[str]:
 
 
 @contextmanager
-def running_server(db: Path, token: str, tmp_path: Path, timeout: float = 90.0) -> Iterator[tuple[str, subprocess.Popen]]:
+def running_server(
+    db: str | Path, token: str, tmp_path: Path, timeout: float = 90.0
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """``classifier serve`` on a free loopback port; yields (base URL, process) once it answers."""
-    token_file = tmp_path / "token"
-    token_file.write_text(token + "\n", encoding="utf-8")
     port = free_port()
-    log = open(tmp_path / "serve.log", "w+b")
+    token_file = tmp_path / f"token-{port}"
+    token_file.write_text(token + "\n", encoding="utf-8")
+    log = open(tmp_path / f"serve-{port}.log", "w+b")
     proc = subprocess.Popen(
         classifier_cmd("serve", "--db", str(db), "--port", str(port), "--token-file", str(token_file)),
         cwd=ROOT,
@@ -132,3 +134,17 @@ def serving_in_thread(app, timeout: float = 30.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout)
+
+
+def raw_execute(db: str, statement: str) -> None:
+    """Run one SQL statement on the queue database behind the store's back (SQLite file or PostgreSQL URL)."""
+    if db.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute(statement)
+    else:
+        import sqlite3
+
+        with sqlite3.connect(db) as conn:
+            conn.execute(statement)

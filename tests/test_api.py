@@ -14,8 +14,9 @@ import subprocess
 import pytest
 from fastapi.testclient import TestClient
 
+from classifier.accounts import ADMIN, add_user
 from classifier.queue import ingest
-from classifier.store import SQLiteStore
+from classifier.store import open_store
 from classifier.web.app import STATIC, create_app
 from tests.conftest import SEEDS
 from tests.queue_support import JSONL_COMMENTS, ROOT, XSS_TEXT, KeywordScorer, classifier_cmd, write_jsonl
@@ -25,13 +26,17 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TEXTS = ["Bonne journée à tous", "Quel crétin ce ministre", "Espèce d'idiot", "Article d'ordure", XSS_TEXT]
 
 
-@pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "queue.db"
-    store = SQLiteStore(path, create=True)
+def _fill(db, tmp_path):
+    store = open_store(db, create=True)
     ingest(store, [str(write_jsonl(tmp_path / "c.jsonl", [{"text": t, "author": "lecteur"} for t in TEXTS]))], KeywordScorer())
     store.close()
-    return path
+    return db
+
+
+@pytest.fixture
+def db(tmp_path, queue_db):
+    """A queue of TEXTS on each store in turn (SQLite, PostgreSQL)."""
+    return _fill(queue_db, tmp_path)
 
 
 @pytest.fixture
@@ -83,8 +88,13 @@ def test_pending_comments_come_by_priority_with_their_scores(client):
 
 def test_a_decision_is_recorded_and_can_be_undone(client, db):
     target = _pending(client)["items"][0]
+    store = open_store(db)
+    alice = {"Authorization": "Bearer " + add_user(store, "alice", "moderator")}
+    store.close()
     response = client.post(
-        f"/api/comments/{target['id']}/decision", json={"decision": "reject", "note": "insulte"}, headers={**AUTH, "X-Moderator": "alice"}
+        f"/api/comments/{target['id']}/decision",
+        json={"decision": "reject", "note": "insulte", "by": "mallory"},  # a name the client picks is ignored
+        headers={**alice, "X-Moderator": "mallory"},
     )
     assert response.status_code == 200
     body = response.json()
@@ -94,15 +104,15 @@ def test_a_decision_is_recorded_and_can_be_undone(client, db):
     assert [c["id"] for c in rejected] == [target["id"]]
 
     undone = client.post(f"/api/comments/{target['id']}/undo", headers=AUTH)
-    assert undone.status_code == 200 and undone.json()["status"] == "pending"
+    assert undone.status_code == 200 and undone.json()["status"] == "pending" and undone.json()["decided_by"] is None
     again = client.post(f"/api/comments/{target['id']}/decision", json={"decision": "undo"}, headers=AUTH)
     assert again.status_code == 409  # pending already: nothing to undo
     approved = client.post(f"/api/comments/{target['id']}/decision", json={"decision": "approve"}, headers=AUTH)
     assert approved.json()["status"] == "approved"
 
     history = client.get(f"/api/comments/{target['id']}/history", headers=AUTH).json()
-    assert [e["decision"] for e in history] == ["reject", "undo", "approve"]
-    store = SQLiteStore(db)
+    assert [(e["decision"], e["decided_by"]) for e in history] == [("reject", "alice"), ("undo", ADMIN), ("approve", ADMIN)]
+    store = open_store(db)
     assert store.get(target["id"])["status"] == "approved"
     store.close()
 
@@ -153,9 +163,9 @@ def test_openapi_and_page_are_public_and_self_contained(client):
     assert client.get("/docs").status_code == 404  # the interactive docs would load a CDN
 
 
-def test_whole_flow_with_the_shipped_model(tmp_path):
+def test_whole_flow_with_the_shipped_model(tmp_path, queue_db):
     """Ingest seeds + JSONL twice, serve with a token, decide once, export exactly that decision."""
-    db = tmp_path / "queue.db"
+    db = queue_db
     jsonl = write_jsonl(tmp_path / "comments.jsonl", JSONL_COMMENTS)
     for _ in range(2):
         proc = subprocess.run(
@@ -205,8 +215,10 @@ def test_serve_refuses_to_start_without_a_token_or_with_a_corrupted_database(tmp
     assert corrupted.returncode == 5 and corrupted.stderr.count("\n") == 1 and "garbage.db" in corrupted.stderr
 
 
-def test_a_locked_database_answers_503_with_the_reason(db):
+def test_a_locked_database_answers_503_with_the_reason(tmp_path):
     import sqlite3
+
+    db = _fill(tmp_path / "queue.db", tmp_path)
 
     app = create_app(db, TOKEN, KeywordScorer())
     app.state.store.busy_timeout = 0.2  # before any request opens a connection

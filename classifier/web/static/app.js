@@ -1,11 +1,13 @@
-// The moderator page: lists the queue, records decisions, keyboard shortcuts.
+// The moderator page: claims and lists the queue, records decisions, keyboard shortcuts,
+// the author's history and the replied-to comment beside each comment, filters and search.
 // Comment data is untrusted: it only ever reaches the page through textContent and
 // text nodes (never innerHTML), so "<img src=x onerror=...>" shows as those characters.
 "use strict";
 
 const TOKEN_KEY = "classifier-token";
-const NAME_KEY = "classifier-moderator";
-const state = { status: "pending", items: [], selected: 0, undo: [] };
+// How many pending comments the page holds for this moderator (claimed for 10 minutes, renewed on each load).
+const CLAIM = 20;
+const state = { status: "pending", items: [], selected: 0, undo: [], me: null, filters: {} };
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,8 +22,6 @@ function el(tag, className, text) {
 
 async function api(path, options = {}) {
   const headers = { Authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
-  const name = sessionStorage.getItem(NAME_KEY);
-  if (name) headers["X-Moderator"] = name;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { ...options, headers });
   if (response.status === 401) {
@@ -134,7 +134,11 @@ function renderComment(comment, index) {
   item.tabIndex = -1;
 
   const meta = el("div", "meta");
-  meta.append(el("span", "author", comment.author || "anonyme"));
+  const author = el("button", "author", comment.author || "anonyme");
+  author.type = "button";
+  author.title = "Voir les commentaires de cet auteur";
+  if (comment.author) author.addEventListener("click", (event) => { event.stopPropagation(); setFilters({ author: comment.author }); });
+  meta.append(author);
   const time = el("time", "published", when(comment.published));
   if (comment.published) time.dateTime = comment.published;
   meta.append(time);
@@ -145,14 +149,34 @@ function renderComment(comment, index) {
   if (comment.model_decision) meta.append(el("span", "badge model-decision", "modèle : " + comment.model_decision));
   item.append(meta);
 
+  if (comment.parent) {
+    const parent = el("blockquote", "parent");
+    parent.append(el("span", "parent-author", "En réponse à " + (comment.parent.author || "anonyme") + " : "));
+    parent.append(document.createTextNode(comment.parent.text));
+    item.append(parent);
+  }
   item.append(highlighted(comment));
+  if (comment.author_history) {
+    const h = comment.author_history;
+    item.append(el("p", "history", `Historique de l'auteur : ${h.pending} en attente · ${h.approved} approuvé(s) · ${h.rejected} rejeté(s)`));
+  }
+  if (comment.page) {
+    const page = el("button", "page-filter", "Article : " + comment.page);
+    page.type = "button";
+    page.addEventListener("click", (event) => { event.stopPropagation(); setFilters({ page: comment.page }); });
+    item.append(page);
+  }
   if (comment.reasons.length || comment.suspect.length) {
     const reasons = [...comment.reasons, ...comment.suspect.map((w) => "mot suspect : " + w)];
     item.append(el("p", "reasons", "Raisons : " + reasons.join(" · ")));
   }
 
   const actions = el("div", "actions");
-  if (comment.status === "pending") {
+  const holder = comment.claimed_by;
+  if (comment.status === "pending" && holder && state.me && holder !== state.me.name) {
+    item.classList.add("claimed");
+    actions.append(el("span", "claimed-by", "En cours de revue par " + holder));
+  } else if (comment.status === "pending") {
     const approve = el("button", "approve", "Approuver (a)");
     approve.type = "button";
     approve.addEventListener("click", () => decide(comment.id, "approve"));
@@ -194,11 +218,28 @@ function showCounts(counts) {
 
 // ------------------------------------------------------------------ actions
 
+function query(params) {
+  return Object.entries(params)
+    .filter(([, value]) => value !== undefined && value !== null && value !== "")
+    .map(([key, value]) => encodeURIComponent(key) + "=" + encodeURIComponent(value))
+    .join("&");
+}
+
 async function load() {
-  const data = await api("/api/comments?status=" + encodeURIComponent(state.status) + "&limit=200");
-  state.items = data.items;
+  if (state.status === "pending") await api("/api/claim?limit=" + CLAIM, { method: "POST" });
+  const data = await api("/api/comments?" + query({ status: state.status, limit: 200, ...state.filters }));
+  // Pending: mine first, then free ones, then those others are reviewing (each group by priority).
+  const rank = (c) => (!c.claimed_by ? 1 : state.me && c.claimed_by === state.me.name ? 0 : 2);
+  state.items = state.status === "pending" ? data.items.map((c, i) => [c, i]).sort((x, y) => rank(x[0]) - rank(y[0]) || x[1] - y[1]).map((x) => x[0]) : data.items;
   showCounts(data.counts);
   render();
+}
+
+function setFilters(changes) {
+  state.filters = { ...state.filters, ...changes };
+  for (const name of ["page", "author", "attribute", "q"]) $("filter-" + name).value = state.filters[name] || "";
+  state.selected = 0;
+  load().catch((error) => say("Erreur : " + error.message));
 }
 
 async function decide(id, decision) {
@@ -229,16 +270,21 @@ function current() {
   return state.items[state.selected];
 }
 
+// Pending, and not held by another moderator.
+function decidable(comment) {
+  return comment && comment.status === "pending" && (!comment.claimed_by || (state.me && comment.claimed_by === state.me.name));
+}
+
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
-  if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
+  if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement || event.target instanceof HTMLSelectElement) return;
   if ($("main").hidden) return;
   const comment = current();
   switch (event.key) {
     case "j": select(state.selected + 1); break;
     case "k": select(state.selected - 1); break;
-    case "a": if (comment && comment.status === "pending") decide(comment.id, "approve"); break;
-    case "r": if (comment && comment.status === "pending") decide(comment.id, "reject"); break;
+    case "a": if (decidable(comment)) decide(comment.id, "approve"); break;
+    case "r": if (decidable(comment)) decide(comment.id, "reject"); break;
     case "u": {
       const last = state.undo.pop();
       if (last) undo(last);
@@ -256,6 +302,8 @@ function onKey(event) {
 function showLogin(message) {
   $("main").hidden = true;
   $("logout").hidden = true;
+  $("whoami").textContent = "";
+  state.me = null;
   $("login").hidden = false;
   $("login-error").textContent = message || "";
   $("token").focus();
@@ -266,6 +314,8 @@ async function start() {
   $("main").hidden = false;
   $("logout").hidden = false;
   try {
+    state.me = await api("/api/me");
+    $("whoami").textContent = state.me.name + (state.me.role === "admin" ? " (admin)" : "");
     await load();
   } catch (error) {
     if (error.message !== "unauthorised") say("Erreur : " + error.message);
@@ -276,10 +326,16 @@ document.addEventListener("DOMContentLoaded", () => {
   $("login").addEventListener("submit", (event) => {
     event.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
-    sessionStorage.setItem(NAME_KEY, $("moderator").value.trim());
     $("token").value = "";
     start();
   });
+  $("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = $("filter-q").value.trim();
+    if (q && q.length < 3) { say("La recherche demande au moins 3 caractères."); return; }
+    setFilters({ page: $("filter-page").value.trim(), author: $("filter-author").value.trim(), attribute: $("filter-attribute").value, q });
+  });
+  $("filters-clear").addEventListener("click", () => setFilters({ page: "", author: "", attribute: "", q: "" }));
   $("logout").addEventListener("click", () => {
     sessionStorage.removeItem(TOKEN_KEY);
     showLogin("");
