@@ -246,6 +246,11 @@ def _real_comment_lines(real: dict[str, Any]) -> list[str]:
         if d.get("sentiment"):
             lines.append(f"  Sentiment macro-F1 {_fmt(d['sentiment'].get('macro_f1'))}.")
         lines.append("")
+    if d and d.get("sentiment") and not d.get("n"):  # a sentiment model: macro-F1 on our labelled dev comments
+        m = d["sentiment"]
+        lines += [f"(d) Our labelled sample of the published comments, dev split ({m['n']} comments): sentiment macro-F1 "
+                  f"{_fmt(m.get('macro_f1'))}, accuracy {_fmt(m.get('accuracy'))}; per class F1 "
+                  + ", ".join(f"{c} {_fmt(v['f1'])}" for c, v in m.get("per_class", {}).items()) + ".", ""]  # fmt: skip
     functional = real.get("functional")
     if functional:
         lines += ["### Functional suite (data/functional/cases.csv, never trained on)", "",
