@@ -1,21 +1,25 @@
-"""Moderation-queue HTTP throughput and latency on loopback, with a large queue.
+"""Moderation-queue HTTP throughput and latency on loopback: PostgreSQL against SQLite, 1 and 2 servers.
 
-Fills a fresh queue database with synthetic scored comments (100,000 by default,
-written through the store, no model needed), starts ``classifier serve`` on it in a
-subprocess, and drives it from a pool of keep-alive ``http.client`` connections,
-each thread running a fixed number of requests. Measured in the same run:
+Fills a fresh queue (100,000 synthetic scored comments by default, written through the
+store, no model needed) in a SQLite file and in a PostgreSQL database (a throwaway
+cluster started here, as the tests do, unless ``--postgres URL`` names a server),
+starts ``classifier serve`` on it (1, then 2 processes sharing the database) and drives
+it from a pool of keep-alive ``http.client`` connections, spread over the servers,
+each thread running a fixed share of the requests. Measured in each run:
 
-* ``GET /static/style.css`` -- the baseline: a static file, no token check, no database;
-* ``GET /api/stats``        -- token check plus three small aggregate queries;
-* ``GET /api/comments``     -- the moderator's queue: 50 pending comments by priority, plus counts;
-* ``POST /api/comments/{id}/decision`` -- a durable write (fsync'd before the answer), distinct ids.
+* ``GET /static/style.css`` -- a static file: no token check, no database (the server's floor);
+* ``list``   -- ``GET /api/comments?status=pending&limit=50``: the moderator's page, with the
+  authors' histories, parents and counts;
+* ``claim``  -- ``POST /api/claim?limit=5``, each request by a new moderator account, so each one
+  reserves 5 fresh comments (``FOR UPDATE SKIP LOCKED`` on PostgreSQL);
+* ``decide`` -- ``POST /api/comments/{id}/decision``, a durable write, distinct ids.
 
-Printed: requests/s, p50 and p99 latency, and their ratios against the baseline, then
-the server's peak RSS before and after the load. The server runs on core 0 and the
-clients on core 1 (``--no-pin`` to let them share).
+Printed: requests/s, p50 and p99 latency per store, endpoint and server count, with the
+ratios PostgreSQL / SQLite and 2 servers / 1 server of the same run. Nothing is pinned:
+servers, PostgreSQL and clients share the machine's cores.
 
-    python bench/bench_queue.py                       # 100,000 comments, 2,000 requests per endpoint
-    python bench/bench_queue.py --comments 20000 --requests 500 --threads 4
+    python bench/bench_queue.py                                 # 100,000 comments, 2,000 requests per endpoint
+    python bench/bench_queue.py --comments 20000 --requests 500 --stores sqlite
 """
 
 from __future__ import annotations
@@ -23,27 +27,36 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
-from classifier.queue import priority
-from classifier.store import Entry, SQLiteStore
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-TOKEN = "bench-token"
+from classifier.accounts import add_user  # noqa: E402
+from classifier.queue import priority  # noqa: E402
+from classifier.store import Entry, open_store  # noqa: E402
+from tests.postgres_cluster import fresh_database, throwaway_cluster  # noqa: E402
+from tests.queue_support import free_port  # noqa: E402
+
+TOKEN = "bench-admin-token"
 WORDS = "le la les un une des gouvernement article merci vraiment pas du tout d'accord avec ce ministre".split()
+ENDPOINTS = ("static", "list", "claim", "decide")
 
 
-def fill(db: Path, n: int) -> list[str]:
-    """``n`` synthetic scored comments, enqueued in batches of 5,000; returns their ids."""
-    store = SQLiteStore(db, create=True)
-    ids = []
+def fill(db: str, n: int, moderators: int) -> tuple[list[str], list[str]]:
+    """``n`` synthetic scored comments (replies every 10th) and ``moderators`` accounts.
+
+    Returns the ids, lowest review priority first, and the accounts' tokens.
+    """
+    store = open_store(db, create=True)
+    ids: list[tuple[float, str]] = []
     for start in range(0, n, 5000):
         batch = []
         for i in range(start, min(start + 5000, n)):
@@ -52,34 +65,21 @@ def fill(db: Path, n: int) -> list[str]:
             batch.append(
                 Entry(id=f"b{i:07d}", text=text, hostile=hostile, shouting=i % 50 == 0, caps_ratio=0.1, model="synthetic@0",
                       priority=priority(hostile), author=f"lecteur{i % 997}", published="2024-05-01T12:00:00+02:00",
+                      page=f"https://journal.test/article-{i // 200}", reply_to=f"b{i - 1:07d}" if i % 10 == 9 else None,
                       reasons=("ministre",) if hostile > 0.5 else (), sentiment="neutral")
             )  # fmt: skip
         store.enqueue(batch)
-        ids += [e.id for e in batch]
+        ids += [(e.priority, e.id) for e in batch]
+    tokens = [add_user(store, f"moderateur{k}", "moderator") for k in range(moderators)]
+    store.optimize()  # as `classifier queue ingest` does after adding comments
     store.close()
-    return ids
+    return [i for _, i in sorted(ids)], tokens
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def start_server(db: Path, port: int, token_file: Path, pin: bool, model: str | None) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "classifier", "serve", "--db", str(db), "--port", str(port), "--token-file", str(token_file)]
+def start_server(db: str, port: int, token_file: Path, model: str | None) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "classifier", "serve", "--db", db, "--port", str(port), "--token-file", str(token_file)]
     cmd += ["--model", model] if model else []
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if pin else None,
-    )  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -96,15 +96,15 @@ def start_server(db: Path, port: int, token_file: Path, pin: bool, model: str | 
     raise SystemExit("server did not start in 120 s")
 
 
-def run(port: int, threads: int, requests: int, make_request) -> dict:
-    """``requests`` requests spread over ``threads`` keep-alive connections; latencies in ms."""
+def run(ports: list[int], threads: int, requests: int, make_request) -> dict:
+    """``requests`` requests over ``threads`` keep-alive connections, thread k on server k mod len(ports)."""
 
     def worker(k: int) -> list[float]:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", ports[k % len(ports)], timeout=60)
         latencies = []
         for n in range(k, requests, threads):
-            method, path, body = make_request(n)
-            headers = {"Authorization": f"Bearer {TOKEN}"}
+            method, path, body, token = make_request(n)
+            headers = {"Authorization": f"Bearer {token}"}
             if body is not None:
                 headers["Content-Type"] = "application/json"
             start = time.perf_counter()
@@ -129,60 +129,76 @@ def run(port: int, threads: int, requests: int, make_request) -> dict:
     }
 
 
+def measure(db: str, servers: int, args, ids: list[str], tokens: list[str], tmp: Path) -> dict[str, dict]:
+    """One store, ``servers`` server processes: every endpoint, after a warm-up of each."""
+    token_file = tmp / "token"
+    token_file.write_text(TOKEN)
+    ports = []
+    with ExitStack() as stack:
+        for _ in range(servers):
+            port = free_port()
+            proc = start_server(db, port, token_file, args.model)
+            stack.callback(lambda p=proc: (p.terminate(), p.wait(timeout=30)))
+            ports.append(port)
+        fresh = iter(tokens)
+        decided = iter(ids)  # lowest priority first: the listed page stays the same, and no claim holds them
+        cases = {
+            "static": lambda n: ("GET", "/static/style.css", None, TOKEN),
+            "list": lambda n: ("GET", "/api/comments?status=pending&limit=50", None, TOKEN),
+            "claim": lambda n: ("POST", "/api/claim?limit=5", None, next(fresh)),
+            "decide": lambda n: ("POST", f"/api/comments/{next(decided)}/decision",
+                                 json.dumps({"decision": "approve" if n % 2 else "reject", "note": "bench"}), TOKEN),
+        }  # fmt: skip
+        results = {}
+        for name in ENDPOINTS:
+            run(ports, args.threads, args.warmup, cases[name])
+            results[name] = run(ports, args.threads, args.requests, cases[name])
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--comments", type=int, default=100_000, help="queued comments (default 100,000)")
-    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint (default 2,000)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint and run (default 2,000)")
+    parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per endpoint and run (default 200)")
     parser.add_argument("--threads", type=int, default=8, help="client connections (default 8)")
-    parser.add_argument("--model", help="hostile model directory for the server (default: the shipped model)")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin the server to core 0 and the clients to core 1")
+    parser.add_argument("--stores", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--postgres", help="base URL of a PostgreSQL server to use (default: start a throwaway cluster)")
+    parser.add_argument("--model", help="hostile model directory for the servers (default: the shipped model)")
     args = parser.parse_args()
-    pin = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    per_run = args.requests + args.warmup  # one new account per claim request
+    table: dict[tuple[str, int], dict[str, dict]] = {}
 
-    with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp, ExitStack() as stack:
         tmp = Path(tmp)
-        db = tmp / "queue.db"
-        started = time.perf_counter()
-        ids = fill(db, args.comments)
-        fill_s = time.perf_counter() - started
-        print(f"queue: {len(ids):,} pending comments written in {fill_s:.1f} s ({len(ids) / fill_s:,.0f} rows/s), "
-              f"database {db.stat().st_size / 2**20:.1f} MiB", file=sys.stderr)  # fmt: skip
-        token_file = tmp / "token"
-        token_file.write_text(TOKEN)
-        port = free_port()
-        server = start_server(db, port, token_file, pin, args.model)
-        if pin:
-            os.sched_setaffinity(0, {1})
-        try:
-            rss_idle = peak_rss_mb(server.pid)
-            decided = iter(ids[::-1])  # lowest priority first: the GET /api/comments page stays the same
-            cases = [
-                ("GET static file (baseline)", lambda n: ("GET", "/static/style.css", None)),
-                ("GET /api/stats", lambda n: ("GET", "/api/stats", None)),
-                ("GET /api/comments?status=pending&limit=50", lambda n: ("GET", "/api/comments?status=pending&limit=50", None)),
-                ("POST /api/comments/{id}/decision",
-                 lambda n: ("POST", f"/api/comments/{next(decided)}/decision",
-                            json.dumps({"decision": "approve" if n % 2 else "reject", "note": "bench"}))),
-            ]  # fmt: skip
-            results = []
-            for name, make in cases:
-                run(port, args.threads, min(200, args.requests), make)  # warm-up
-                results.append((name, run(port, args.threads, args.requests, make)))
-            rss_loaded = peak_rss_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        server = None
+        if "postgresql" in stores:
+            server = args.postgres or stack.enter_context(throwaway_cluster("max_connections=200", "shared_buffers=256MB"))
+        for store in stores:
+            for servers in (1, 2):
+                if store == "sqlite":
+                    db = str(tmp / f"queue-{servers}.db")
+                else:
+                    db = stack.enter_context(fresh_database(server))
+                started = time.perf_counter()
+                ids, tokens = fill(db, args.comments, per_run)
+                print(f"{store}, {servers} server(s): {len(ids):,} comments and {len(tokens):,} accounts written in "
+                      f"{time.perf_counter() - started:.1f} s", file=sys.stderr)  # fmt: skip
+                table[(store, servers)] = measure(db, servers, args, ids, tokens, tmp)
 
-    base = results[0][1]
-    print(f"\n{args.comments:,} queued comments; {args.requests:,} requests per endpoint over {args.threads} "
-          f"keep-alive connections; server {'on core 0, clients on core 1' if pin else 'unpinned'}\n")  # fmt: skip
-    header = f"{'endpoint':44} {'req/s':>8} {'x base':>7} {'p50 ms':>8} {'p99 ms':>8} {'p99 x base':>10}"
+    print(f"\n{args.comments:,} queued comments; {args.requests:,} requests per endpoint and run over {args.threads} "
+          "keep-alive connections (spread over the servers); nothing pinned, 2 cores shared by servers, database and clients\n")  # fmt: skip
+    header = f"{'store':11} {'servers':>7} {'endpoint':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s x sqlite':>14} {'p99 x sqlite':>12} {'req/s x 1 server':>16}"
     print(header)
     print("-" * len(header))
-    for name, r in results:
-        print(f"{name:44} {r['rps']:8.0f} {r['rps'] / base['rps']:7.2f} {r['p50']:8.2f} {r['p99']:8.2f} {r['p99'] / base['p99']:10.2f}")
-    print(f"\nserver peak RSS: {rss_idle:.0f} MiB after start (baseline), {rss_loaded:.0f} MiB after the load "
-          f"(x{rss_loaded / rss_idle:.2f})")  # fmt: skip
+    for (store, servers), results in table.items():
+        for name in ENDPOINTS:
+            r = results[name]
+            base = table.get(("sqlite", servers), {}).get(name)
+            one = table[(store, 1)][name]
+            vs_sqlite = f"{r['rps'] / base['rps']:14.2f} {r['p99'] / base['p99']:12.2f}" if base else f"{'-':>14} {'-':>12}"
+            print(f"{store:11} {servers:7d} {name:8} {r['rps']:8.0f} {r['p50']:8.2f} {r['p99']:8.2f} {vs_sqlite} {r['rps'] / one['rps']:16.2f}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
 """Streaming batch scoring behind ``classifier score``: inputs -> rows -> chunks -> records.
 
-* :func:`iter_rows` turns inline texts, stdin (one comment per line, or JSONL),
-  CSV/TSV/JSONL/Parquet files and anything ``classifier parse`` reads into
-  :class:`Row` items, one at a time (bounded memory). A bad row (empty text,
-  missing column, bad JSON line) is reported through ``on_error`` with its row
-  number and skipped; a file that cannot be read is reported and the next one read.
+* :func:`iter_rows` turns inline texts, stdin (one comment per line, or JSONL) and files
+  into :class:`Row` items, one at a time (bounded memory). Files go through the parser's
+  one reader (:mod:`classifier.parse`): a table (CSV/TSV, JSONL, Parquet, detected as
+  ``classifier parse`` detects it) is streamed row by row and each row kept as its record;
+  anything else (page dumps, HTML, exports) is parsed into comments. A bad row (empty text,
+  missing column, bad JSON line, wrong number of CSV fields) is reported through
+  ``on_error`` with its row number and skipped; a file that cannot be read is reported and
+  the next one read.
 * :func:`score_rows` scores rows in chunks -- one vectorised model call per chunk --
   in this process or in ``jobs`` worker processes (each loads the models once),
   keeps the input order, and yields each input record with the result fields added.
@@ -12,25 +15,19 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from itertools import chain
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from classifier.errors import ClassifierError
+from classifier.errors import ClassifierError, InputError
 from classifier.output import iter_chunks
 
-#: Report one failure (a bad row or an unreadable file) as one line.
+#: Report one failure (a bad row or an unreadable file), or one warning, as one line.
 OnError = Callable[[str], None]
-
-TABULAR_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 
 
 @dataclass(frozen=True)
@@ -49,38 +46,28 @@ def iter_rows(
     texts: Sequence[str],
     text_column: str | None,
     on_error: OnError,
-    stdin: TextIO | None = None,
+    on_warning: OnError | None = None,
 ) -> Iterator[Row]:
-    """Rows of every input, in order: inline ``texts`` first, then each path (``-`` = stdin)."""
+    """Rows of every input, in order: inline ``texts`` first, then each path (``-`` = stdin; a directory = its files)."""
+    from classifier.parse import expand_paths
+    from classifier.parse.reading import open_source
+    from classifier.text import has_surrogates, replace_surrogates
+
+    warn = on_warning or on_error
     for i, text in enumerate(texts, 1):
+        if has_surrogates(text):  # bytes the shell could not decode
+            warn(f"--text #{i}: undecodable characters replaced by U+FFFD")
+            text = replace_surrogates(text)
         if text.strip():
             yield Row({"text": text}, text)
         else:
             on_error(f"--text #{i}: empty text")
-    for path in paths:
-        if path == "-":
-            yield from _stdin_rows(stdin or sys.stdin, text_column, on_error)
-            continue
-        kind = TABULAR_SUFFIXES.get(Path(path).suffix.lower())
+    for name in expand_paths(paths, on_error):
         try:
-            if kind is None:
-                yield from _parsed_rows(path, on_error)
-            elif kind == "parquet":
-                yield from _parquet_rows(path, text_column, on_error)
-            else:
-                with open(path, encoding="utf-8-sig", newline="") as handle:
-                    if kind == "jsonl":
-                        yield from _jsonl_rows(handle, path, 0, text_column, on_error)
-                    else:
-                        yield from _csv_rows(handle, path, text_column, "\t" if kind == "tsv" else ",", on_error)
-        except FileNotFoundError:
-            on_error(f"{path}: no such file")
-        except IsADirectoryError:
-            on_error(f"{path}: is a directory")
-        except UnicodeDecodeError as exc:
-            on_error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); rows after that were not read")
-        except (OSError, csv.Error, ValueError) as exc:
-            on_error(f"{path}: cannot read ({_one_line(exc)})")
+            with open_source(name) as source:
+                yield from _source_rows(source, text_column, on_error, warn)
+        except InputError as exc:
+            on_error(str(exc))
 
 
 def text_key(columns: Iterable[str], wanted: str | None) -> str | None:
@@ -108,108 +95,48 @@ def _row(record: dict[str, Any], where: str, text_column: str | None, on_error: 
     return Row(record, text)
 
 
-def _stdin_rows(stream: TextIO, text_column: str | None, on_error: OnError) -> Iterator[Row]:
-    """One comment per line, or JSONL when the first non-blank line is a JSON object."""
-    skipped = 0
-    first = next(stream, "")
-    while first and not first.strip():
-        skipped += 1
-        first = next(stream, "")
-    if not first:
+def _source_rows(source, text_column: str | None, on_error: OnError, warn: OnError) -> Iterator[Row]:
+    """The rows of one open source: stdin's lines or JSONL; a file's table rows, or its parsed comments."""
+    from classifier.parse import TABLE_FORMATS, detect_format, parse_source
+    from classifier.parse.reading import STDIN, iter_lines
+    from classifier.parse.tabular import TABLE_READERS
+
+    fmt = detect_format(source)
+    if source.name == STDIN and not (fmt == "jsonl" and _starts_with_object(source.head)):
+        for line in iter_lines(source, warn, on_error):  # one comment per line; blank lines separate nothing
+            text = line.rstrip("\r\n")
+            if text.strip():
+                yield Row({"text": text}, text)
         return
-    lines = chain([first], stream)
-    if first.lstrip().startswith("{"):
-        try:
-            is_jsonl = isinstance(json.loads(first), dict)
-        except ValueError:
-            is_jsonl = False
-        if is_jsonl:
-            yield from _jsonl_rows(lines, "stdin", skipped, text_column, on_error)
-            return
-    for line in lines:
-        text = line.rstrip("\r\n")
-        if text.strip():  # blank lines separate nothing: skipped silently
-            yield Row({"text": text}, text)
-
-
-def _jsonl_rows(lines: Iterable[str], name: str, offset: int, text_column: str | None, on_error: OnError) -> Iterator[Row]:
-    for number, line in enumerate(lines, offset + 1):
-        if not line.strip():
-            continue
-        where = f"{name}: line {number}"
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            on_error(f"{where}: invalid JSON ({_one_line(exc)})")
-            continue
-        if not isinstance(record, dict):
-            on_error(f"{where}: not a JSON object")
-            continue
-        row = _row(record, where, text_column, on_error)
-        if row is not None:
-            yield row
-
-
-def _csv_rows(handle: TextIO, name: str, text_column: str | None, delimiter: str, on_error: OnError) -> Iterator[Row]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    reader = csv.reader(handle, delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        on_error(f"{name}: empty file")
-        return
-    key = text_key(header, text_column)
-    if key is None:
-        on_error(f"{name}: no column {_describe(text_column)} (columns: {', '.join(header)}); use --text-column")
-        return
-    width = len(header)
-    for number, values in enumerate(reader, 1):
-        if not values:
-            continue
-        if len(values) != width:
-            on_error(f"{name}: row {number}: {len(values)} fields, the header has {width}")
-            continue
-        row = _row(dict(zip(header, values)), f"{name}: row {number}", key, on_error)
-        if row is not None:
-            yield row
-
-
-def _parquet_rows(path: str, text_column: str | None, on_error: OnError) -> Iterator[Row]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from classifier.parse.tabular import json_value
-
-    try:
-        parquet = pq.ParquetFile(path)
-    except pa.ArrowException as exc:
-        raise ValueError(f"not a Parquet file: {_one_line(exc)}") from None
-    key = text_key(parquet.schema_arrow.names, text_column)
-    if key is None:
-        names = ", ".join(parquet.schema_arrow.names)
-        on_error(f"{path}: no column {_describe(text_column)} (columns: {names}); use --text-column")
-        return
-    number = 0
-    for batch in parquet.iter_batches(batch_size=10_000):
-        for record in batch.to_pylist():
-            number += 1
-            record = {k: json_value(v) for k, v in record.items()}
-            row = _row(record, f"{path}: row {number}", key, on_error)
-            if row is not None:
-                yield row
-
-
-def _parsed_rows(path: str, on_error: OnError) -> Iterator[Row]:
-    """Comments of pages and exports that ``classifier parse`` reads (a directory = every file in it)."""
-    from classifier.parse import iter_pages
-
-    for page in iter_pages([path], on_error=on_error):
-        for comment in page.comments:
+    if fmt not in TABLE_FORMATS:
+        for comment in parse_source(source, fmt, warn).comments:
             if comment.text.strip():
                 yield Row(comment.to_dict(), comment.text)
+        return
+    table = TABLE_READERS[fmt](source, warn, on_error)
+    key = text_column
+    if table.columns is not None:
+        key = text_key(table.columns, text_column)
+        if key is None:
+            columns = ", ".join(table.columns)
+            on_error(f"{source.label}: no column {_describe(text_column)} (columns: {columns}); use --text-column")
+            return
+    for row in table.rows:
+        scored = _row(row.record, row.where, key, on_error)
+        if scored is not None:
+            yield scored
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+def _starts_with_object(head: bytes) -> bool:
+    """True when the first non-blank line of ``head`` is a JSON object (stdin is then JSONL)."""
+    rest = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    first, complete, _ = rest.partition(b"\n")
+    if not complete:  # a first line longer than the head: its start decides
+        return first.startswith(b"{")
+    try:
+        return isinstance(json.loads(first.decode("utf-8", errors="replace")), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 # --------------------------------------------------------------------------- scoring

@@ -8,10 +8,7 @@ exit codes of :mod:`classifier.errors`:
   4 --fail-on gate tripped · 5 queue database error
 """
 
-from __future__ import annotations
-
 import os
-import shutil
 import sys
 import time
 from enum import Enum
@@ -23,7 +20,6 @@ import typer
 
 from classifier import __version__
 from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, ClassifierError
-from classifier.output import write_records
 from classifier.schema import DECISIONS, Decision, InputFormat, OutputFormat, QueueDecision, QueueStatus, Role, Task
 
 EXIT_CODES_HELP = (
@@ -32,8 +28,14 @@ EXIT_CODES_HELP = (
     "5 queue database locked or corrupted; 70 internal error (a bug)."
 )
 
+# Plain click help, without rich: rich (and the markdown parser it pulls in) took most of the
+# start-up time of `classifier --help` (bench/bench_start.py). typer imports rich whenever it is
+# installed, even with rich_markup_mode=None, unless told it is not there.
+typer.core.HAS_RICH = False
+
 app = typer.Typer(
     name="classifier",
+    rich_markup_mode=None,
     help="Offline, French-first moderation of news comments: parse pages, score (hostile, "
     "shouting, sentiment), train, and run a moderation queue.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
@@ -42,6 +44,7 @@ app = typer.Typer(
 )
 queue_app = typer.Typer(
     help="The moderation queue: ingest, list, decide, export, settings and moderator accounts (SQLite or PostgreSQL).",
+    rich_markup_mode=None,
     no_args_is_help=True,
 )
 app.add_typer(queue_app, name="queue")
@@ -50,6 +53,23 @@ FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", "-f", help="Output format: json, jsonl, csv or table.", case_sensitive=False),
 ]
+
+
+RawCsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="With --format csv, write cells as they are (for programs, classifier train among them): by default "
+        "a text starting with =, +, -, @, tab or CR gets a leading ' so that spreadsheets do not run it as a formula.",
+    ),
+]
+
+
+def write_records(*args, **kwargs) -> int:
+    """:func:`classifier.output.write_records`, imported when a command writes (keeps ``--help`` fast)."""
+    from classifier.output import write_records as write
+
+    return write(*args, **kwargs)
 
 
 def fail(message: str) -> None:
@@ -137,6 +157,7 @@ def parse(
     page_column: Annotated[
         Optional[str], _column_option(("--page-column",), "the page or URL", "page, url, article, thread")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Isolate comments (author, timestamp, text, replies) from pages and exports.
 
@@ -177,7 +198,7 @@ def parse(
     elif fmt is OutputFormat.csv:
         records = [c.to_dict() for page in pages for c in page.comments]
         columns = list(dict.fromkeys([*PARSE_COLUMNS, *(k for r in records for k in r)]))
-        write_records(records, fmt, columns=columns)
+        write_records(records, fmt, columns=columns, raw_csv=raw_csv)
     else:
         write_records((c.to_dict() for page in pages for c in page.comments), fmt)
     if failures:
@@ -200,13 +221,15 @@ def _short_time(published: str | None) -> str:
 
 def _print_page_table(page) -> None:
     """A status line for the page, then its comments as a table (fits the terminal, 80 columns)."""
-    from classifier.output import format_table
+    import shutil
+
+    from classifier.output import format_table, visible
 
     width = min(shutil.get_terminal_size((80, 24)).columns, 120)
     status = f": {page.status}, {len(page.comments)} comment{'s' * (len(page.comments) != 1)}"
     if page.declared_count is not None:
         status += f" (declared {page.declared_count})"
-    source = page.source
+    source = visible(page.source)
     if len(source) + len(status) > width:
         source = "…" + source[-(width - len(status) - 1) :]
     typer.echo(source + status)
@@ -235,6 +258,13 @@ FailOn = Enum("FailOn", {d.name: d.value for d in Decision if d is not Decision.
 
 
 SCORE_TABLE_COLUMNS = ("hostile", "shouting", "decision", "sentiment", "text")
+
+
+#: The TOML policy file (thresholds, shouting) that `classifier calibrate` writes; score, queue ingest and serve read it.
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."),
+]
 
 
 @app.command(epilog="Example: classifier score seeds/ --format table")
@@ -301,6 +331,7 @@ def score(
         bool,
         typer.Option("--reasons/--no-reasons", help="Explain flagged comments (--no-reasons: faster, only the shouting rule)."),
     ] = True,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
 
@@ -317,7 +348,7 @@ def score(
     from classifier.policy import reaches
 
     if not paths and not text:
-        if sys.stdin.isatty():
+        if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
             raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
         paths = ["-"]
     failures = 0
@@ -344,10 +375,10 @@ def score(
         "sentiment": with_sentiment,
         "reasons": with_reasons,
     }
-    rows = batch.iter_rows(paths or [], text or [], text_column, report)
+    rows = batch.iter_rows(paths or [], text or [], text_column, report, on_warning=lambda m: fail(f"warning: {m}"))
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)
     fmt = fmt or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
-    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS)
+    write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS, raw_csv=raw_csv)
     sys.stdout.flush()
     if progress:
         progress.done()
@@ -383,11 +414,6 @@ class _Progress:
 
 # ---- queue (moderation queue: ingest, list, decide, export, settings) and serve
 
-#: The TOML policy file (thresholds, shouting) that `classifier calibrate` writes; score, queue ingest and serve read it.
-ConfigOption = Annotated[
-    Optional[Path],
-    typer.Option("--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."),
-]
 DbOption = Annotated[
     str,
     typer.Option(
@@ -438,13 +464,23 @@ def queue_list(
     db: DbOption,
     status: Annotated[QueueStatus, typer.Option("--status", help="Which comments.", case_sensitive=False)] = QueueStatus.pending,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many (pending: highest priority first).")] = 50,
+    page: Annotated[Optional[str], typer.Option("--page", help="Only this page (article URL).")] = None,
+    author: Annotated[Optional[str], typer.Option("--author", help="Only this author.")] = None,
+    attribute: Annotated[
+        Optional[str], typer.Option("--attribute", help="Only hostile (>= 0.5), shouting, or suspect comments.")
+    ] = None,
+    search: Annotated[Optional[str], typer.Option("--search", help="Text or author contains this (3+ characters).")] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """List queued comments: pending by review priority, decided ones latest first."""
-    from classifier.store import open_store
+    """List queued comments: pending by review priority, decided ones latest first, optionally filtered."""
+    from classifier.store import Filters, open_store
 
+    try:
+        filters = Filters(page=page, author=author, attribute=attribute, search=search)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     store = open_store(db)
-    write_records(store.list_comments(status.value, limit), fmt, table_columns=QUEUE_TABLE_COLUMNS)
+    write_records(store.list_comments(status.value, limit, 0, filters), fmt, table_columns=QUEUE_TABLE_COLUMNS)
 
 
 @queue_app.command("decide", epilog="Example: classifier queue decide --db queue.db 3f2a9c0d1e2b4a5f reject --note insulte")
@@ -471,7 +507,7 @@ def queue_decide(
 
 @queue_app.command(
     "export",
-    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv > decisions.csv",
+    epilog="Example: classifier queue export --db queue.db --holdout 0.2 --holdout-out heldout.csv --raw-csv > decisions.csv",
 )
 def queue_export(
     db: DbOption,
@@ -484,6 +520,7 @@ def queue_export(
     holdout_out: Annotated[
         Optional[Path], typer.Option("--holdout-out", help="File for the held-out decisions (to evaluate a retrained model).")
     ] = None,
+    raw_csv: RawCsvOption = False,
 ) -> None:
     """Export moderator decisions as labelled training data for 'classifier train'.
 
@@ -505,7 +542,7 @@ def queue_export(
         stream = open(target, "w", encoding="utf-8", newline="") if target else sys.stdout
         try:
             if part or fmt is not OutputFormat.csv:
-                write_records(part, fmt, stream, columns=EXPORT_COLUMNS)
+                write_records(part, fmt, stream, columns=EXPORT_COLUMNS, raw_csv=raw_csv)
             else:
                 stream.write(",".join(EXPORT_COLUMNS) + "\n")  # an empty export still has its header
         finally:
@@ -569,7 +606,9 @@ def queue_claim(
     write_records(store.claim(by, limit), fmt, table_columns=QUEUE_TABLE_COLUMNS)
 
 
-user_app = typer.Typer(help="Moderator accounts: each has a token (shown once) and a role.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Moderator accounts: each has a token (shown once) and a role.", rich_markup_mode=None, no_args_is_help=True
+)
 queue_app.add_typer(user_app, name="user")
 
 
@@ -640,8 +679,10 @@ def serve(
     Every /api request needs a token (Authorization: Bearer TOKEN, or X-Token): a
     moderator account's ('classifier queue user add') or the deployment's admin token
     (CLASSIFIER_TOKEN or --token-file). The server refuses to start with neither.
-    Several servers may serve one PostgreSQL database. Exit codes: 2 no token and no
-    account; 3 model refused; 5 database locked, unreachable or corrupted.
+    Several servers may serve one PostgreSQL database. An admin token shorter than
+    16 characters (or of fewer than 6 distinct ones) is refused beyond loopback.
+    Exit codes: 2 no token and no account, or a weak token on a non-loopback host;
+    3 model refused; 5 database locked, unreachable or corrupted.
     """
     import os
 
@@ -659,6 +700,7 @@ def serve(
     from classifier.moderator import Moderator
     from classifier.store import open_store
     from classifier.web.app import create_app
+    from classifier.web.security import check_token, is_loopback
 
     store = open_store(db, create=True)  # a locked or corrupted database fails before the model loads
     accounts = any(u["active"] for u in list_users(store))
@@ -669,8 +711,11 @@ def serve(
             "(refusing to serve without one)",
             EXIT_USAGE,
         )
+    warning = check_token(token, host) if token else None  # before the model loads: a refusal is quick
     web = create_app(db, token or None, Moderator.load(model, config=config))
-    if host not in ("127.0.0.1", "::1", "localhost"):
+    if warning:
+        fail(warning)
+    if not is_loopback(host):
         fail(f"warning: serving on {host}, beyond this machine: put a TLS proxy in front")
     typer.echo(f"classifier: serving {web.state.store.location} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning")

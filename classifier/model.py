@@ -31,8 +31,25 @@ import numpy as np
 
 from classifier.errors import ModelError
 
-#: Shipped models live in the repository's ``models/`` folder, one per task.
-MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+
+
+def _shipped_models_dir() -> Path:
+    """The shipped models: package data of an installed wheel (``classifier/models/``), else the checkout's ``models/``.
+
+    The build copies the checkout's top-level ``models/`` (the source of truth) into the
+    package, so ``pip install .`` scores out of the box and an editable install keeps
+    reading (and ``classifier train --preset`` keeps writing) the checkout's folder.
+    """
+    from importlib.resources import files
+
+    packaged = files("classifier") / "models"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[1] / "models"
+
+
+#: The shipped models, one folder per task.
+MODELS_DIR = _shipped_models_dir()
 SHIPPED = {"hostile": "hostile-fr", "sentiment": "sentiment-fr"}
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"

@@ -219,6 +219,8 @@ def ingest(
         report.added += store.enqueue(entries)
         report.approved += sum(e.status == APPROVED for e in entries)
         report.rejected += sum(e.status == REJECTED for e in entries)
+    if report.added:
+        store.optimize()  # the planner's statistics follow the new rows
     return report
 
 

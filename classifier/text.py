@@ -19,17 +19,18 @@ from itertools import repeat
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _PARAGRAPH = re.compile(r"\n\s*\n+")
-_MOJIBAKE_HINT = re.compile(r"[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|Ã[©¨ª«®¯´¹¼]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_MOJIBAKE_HINT = re.compile(r"[ÃÂâÅ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|Ã[©¨ª«®¯´¹¼]")
 
 
 def fix_mojibake(text: str) -> str:
-    """Repair double-encoded UTF-8 ("Ã©" -> "é") and leave clean text alone.
+    """Repair double-encoded UTF-8 ("Ã©" -> "é", "cÅ“ur" -> "cœur") and leave clean text alone.
 
     Only ftfy's encoding repair (with its HTML-entity and terminal-escape
     steps): NFC, line breaks and control characters are :func:`clean_text`'s
     job, and the features fold ligatures and full-width forms themselves.
     """
-    if not ("Ã" in text or "Â" in text or "â" in text) or not _MOJIBAKE_HINT.search(text):
+    if not ("Ã" in text or "Â" in text or "â" in text or "Å" in text) or not _MOJIBAKE_HINT.search(text):
         return text
     import ftfy  # lazy: only texts that look broken pay for it
 
@@ -46,8 +47,18 @@ def _ftfy_config():
     )  # fmt: skip
 
 
+def replace_surrogates(text: str) -> str:
+    """Lone surrogates (from JSON such as ``"\\ud800"``, which no UTF-8 output can hold) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def has_surrogates(text: str) -> bool:
+    """True when ``text`` holds a lone surrogate: it could not be written as UTF-8."""
+    return _SURROGATE.search(text) is not None
+
+
 def clean_text(text: str) -> str:
-    """Mojibake repaired, NFC, control characters removed, whitespace normalised.
+    """Mojibake repaired, NFC, control characters removed, lone surrogates replaced, whitespace normalised.
 
     Paragraph breaks (blank lines) are kept as a single blank line; other runs
     of whitespace inside a line become one space.
@@ -58,7 +69,7 @@ def clean_text(text: str) -> str:
         # the common case, decided fast (the scorer cleans every comment): no control
         # character, line break or unusual space, so only the ends can change
         return text.strip(" ")
-    text = _CONTROL.sub("", text)
+    text = replace_surrogates(_CONTROL.sub("", text))
     paragraphs = []
     for block in _PARAGRAPH.split(text):
         lines = [_SPACES.sub(" ", line).strip() for line in block.split("\n")]

@@ -188,25 +188,29 @@ def _stderr(message: str) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV, JSONL/NDJSON, JSON or Parquet file (by extension; ``-`` = CSV on stdin), all columns as text."""
-    name = str(path)
-    try:
-        if name == "-":
-            return pd.read_csv(sys.stdin, keep_default_na=False, dtype=str)
-        suffix = Path(name).suffix.lower()
-        if suffix in (".jsonl", ".ndjson"):
-            frame = pd.read_json(name, lines=True, dtype=False)
-        elif suffix == ".json":
-            frame = pd.read_json(name, dtype=False)
-        elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(name)
-        else:
-            frame = pd.read_csv(name, keep_default_na=False, dtype=str, sep="\t" if suffix == ".tsv" else ",")
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except Exception as exc:  # pandas raises many types for malformed files
-        raise InputError(f"{name}: cannot read as a table ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+def read_table(path: str | Path, progress: Progress = _stderr) -> pd.DataFrame:
+    """A CSV/TSV, JSONL/JSON or Parquet file, every column as text, read by the parser's one table reader.
+
+    The format is detected as ``classifier parse`` detects it (plain text, such as CSV on
+    stdin ``-``, is CSV); encoding fallbacks are warned about, and bad rows (wrong number
+    of fields, invalid JSON) are reported with their number and skipped.
+    """
+    from classifier.parse import TABLE_FORMATS, detect_format
+    from classifier.parse.reading import open_source
+    from classifier.parse.tabular import TABLE_READERS
+
+    def warn(message: str) -> None:
+        progress(f"classifier: {message}")
+
+    with open_source(path) as source:
+        fmt = detect_format(source)
+        fmt = "csv" if fmt == "dump" else fmt
+        if fmt not in TABLE_FORMATS:
+            raise InputError(f"{source.label}: not a table ({fmt}): give CSV, TSV, JSONL or Parquet")
+        table = TABLE_READERS[fmt](source, warn, warn)
+        records = [row.record for row in table.rows]
+    columns = list(dict.fromkeys(table.columns if table.columns is not None else (k for r in records for k in r)))
+    frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
     return frame.astype(object).where(frame.notna(), "").astype(str)
 
 
@@ -246,7 +250,7 @@ def load_rows(
 
     frames, files, skipped = [], [], 0
     for path in paths:
-        table = read_table(path)
+        table = read_table(path, progress)
         name = Path(str(path)).name
         for column in (text_column, label_column):
             if column not in table.columns:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,17 +25,6 @@ def shared_data() -> Path:
 # ---------------------------------------------------------------------------- PostgreSQL for the queue tests
 
 
-def _postgres_bin() -> Path | None:
-    """The newest installed server's bin directory (Debian: /usr/lib/postgresql/N/bin), else pg_ctl on PATH."""
-    import shutil
-
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
-    if found:
-        return found[-1].parent
-    pg_ctl = shutil.which("pg_ctl")
-    return Path(pg_ctl).parent if pg_ctl else None
-
-
 def _unavailable(reason: str):
     """Fail loudly in CI (CI=true), where PostgreSQL must run; skip with the reason elsewhere."""
     import os
@@ -48,75 +36,26 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A throwaway PostgreSQL cluster on 127.0.0.1 in a temporary directory; yields its base URL.
+    """A throwaway PostgreSQL cluster for the session (tests/postgres_cluster.py); yields its base URL."""
+    from tests.postgres_cluster import Unavailable, throwaway_cluster
 
-    initdb and pg_ctl run as the ``postgres`` user when the tests run as root
-    (the server refuses root). Stopped and deleted at the end of the session.
-    """
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-
-    from tests.queue_support import free_port
-
-    bindir = _postgres_bin()
-    if bindir is None:
-        _unavailable("no PostgreSQL server installed (./run.sh test installs Debian's postgresql)")
-    as_user: list[str] = []
-    tmp = Path(tempfile.mkdtemp(prefix="classifier-pg-"))
-    if os.geteuid() == 0:
-        import pwd
-
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            _unavailable("running as root and there is no 'postgres' user to run the server as")
-        os.chown(tmp, owner.pw_uid, owner.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, log, port = tmp / "data", tmp / "server.log", free_port()
-
-    def run(*cmd: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=120)
-
-    init = run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
-    if init.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _unavailable(f"initdb failed: {init.stderr.strip()[-500:]}")
-    options = f"-h 127.0.0.1 -p {port} -k {tmp} -c max_connections=300 -c shared_buffers=64MB"
-    start = run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start")
-    if start.returncode != 0:
-        detail = log.read_text(errors="replace")[-500:] if log.exists() else start.stderr
-        shutil.rmtree(tmp, ignore_errors=True)
-        _unavailable(f"pg_ctl start failed: {detail.strip()}")
+    cluster = throwaway_cluster("max_connections=300", "shared_buffers=64MB")
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}"
-    finally:
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextmanager
-def fresh_postgres_db(server: str) -> Iterator[str]:
-    """A new, empty database on the test cluster; yields its URL, dropped afterwards."""
-    import uuid
-
-    import psycopg
-
-    name = f"queue_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        url = cluster.__enter__()
+    except Unavailable as exc:
+        _unavailable(str(exc))
     try:
-        yield f"{server}/{name}"
+        yield url
     finally:
-        with psycopg.connect(server + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cluster.__exit__(None, None, None)
 
 
 @pytest.fixture
 def postgres_db(postgres_server):
     """A fresh, empty database on the test cluster for one test."""
-    with fresh_postgres_db(postgres_server) as url:
+    from tests.postgres_cluster import fresh_database
+
+    with fresh_database(postgres_server) as url:
         yield url
 
 
@@ -129,7 +68,9 @@ def queue_location(request, directory: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield str(directory / "queue.db")
     else:
-        with fresh_postgres_db(request.getfixturevalue("postgres_server")) as url:
+        from tests.postgres_cluster import fresh_database
+
+        with fresh_database(request.getfixturevalue("postgres_server")) as url:
             yield url
 
 

@@ -74,46 +74,51 @@ def classifier_cmd(*args: str) -> list[str]:
 
 
 @contextmanager
-def running_server(
-    db: str | Path, token: str, tmp_path: Path, timeout: float = 90.0
-) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``classifier serve`` on a free loopback port; yields (base URL, process) once it answers."""
-    port = free_port()
-    token_file = tmp_path / f"token-{port}"
-    token_file.write_text(token + "\n", encoding="utf-8")
-    log = open(tmp_path / f"serve-{port}.log", "w+b")
-    proc = subprocess.Popen(
-        classifier_cmd("serve", "--db", str(db), "--port", str(port), "--token-file", str(token_file)),
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "CLASSIFIER_TOKEN": ""},
-    )
-    base = f"http://127.0.0.1:{port}"
+def running_servers(
+    db: str | Path, token: str, tmp_path: Path, count: int = 1, timeout: float = 90.0
+) -> Iterator[list[tuple[str, subprocess.Popen]]]:
+    """``count`` ``classifier serve`` processes on free loopback ports, started together (each loads the model);
+    yields [(base URL, process)] once all answer, and stops them at the end."""
+    started: list[tuple[str, subprocess.Popen, object]] = []
     try:
+        for _ in range(count):
+            port = free_port()
+            token_file = tmp_path / f"token-{port}"
+            token_file.write_text(token + "\n", encoding="utf-8")
+            log = open(tmp_path / f"serve-{port}.log", "w+b")
+            proc = subprocess.Popen(
+                classifier_cmd("serve", "--db", str(db), "--port", str(port), "--token-file", str(token_file)),
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "CLASSIFIER_TOKEN": ""},
+            )
+            started.append((f"http://127.0.0.1:{port}", proc, log))
         deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise AssertionError(f"server exited with {proc.returncode}: {log.read().decode(errors='replace')}")
-            try:
-                if httpx.get(base + "/api/stats", headers={"Authorization": f"Bearer {token}"}, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("server did not answer in time")
-            time.sleep(0.2)
-        yield base, proc
+        for base, proc, log in started:
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise AssertionError(f"server exited with {proc.returncode}: {log.read().decode(errors='replace')}")
+                try:
+                    if httpx.get(base + "/api/stats", headers={"Authorization": f"Bearer {token}"}, timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError("server did not answer in time")
+                time.sleep(0.2)
+        yield [(base, proc) for base, proc, _ in started]
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+        for _, proc, log in started:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            log.close()
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Fast start: `classifier --help` (and `score --help`) import neither scikit-learn nor pandas."""
+"""Fast start: `classifier --help` (and `score --help`) import neither scikit-learn, pandas nor rich."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-HEAVY = ("sklearn", "pandas", "scipy", "pyarrow", "joblib")
+HEAVY = ("sklearn", "pandas", "scipy", "pyarrow", "joblib", "skops", "rich")  # rich: typer's help, turned off
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["score", "--help"], ["--version"]], ids=" ".join)

@@ -9,16 +9,15 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from contextlib import ExitStack
 
 import httpx
 
 from classifier.queue import priority
 from classifier.store import Entry, open_store
-from tests.queue_support import running_server
+from tests.queue_support import running_servers
 
 TOKEN = "durability-token"
-COMMENTS = 3000
+COMMENTS = 1600
 CLIENTS = 4
 KILL_AFTER = 150
 
@@ -56,8 +55,7 @@ def _kill_one_mid_stream(db, tmp_path, servers: int) -> tuple[list, str]:
     ids = _fill(db, COMMENTS)
     acked: list[tuple[str, str, str]] = []
     lock, enough = threading.Lock(), threading.Event()
-    with ExitStack() as stack:
-        running = [stack.enter_context(running_server(db, TOKEN, tmp_path)) for _ in range(servers)]
+    with running_servers(db, TOKEN, tmp_path, servers) as running:
         workers = [
             threading.Thread(target=_stream, args=(running[k % servers][0], ids[k::CLIENTS], acked, lock, enough))
             for k in range(CLIENTS)

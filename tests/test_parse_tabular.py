@@ -34,7 +34,7 @@ def test_jsonl_bad_line_is_reported_and_the_rest_parsed(capsys):
     assert marc.text == "Pareil sur la ligne 3.\n\nTrente minutes d'attente."
     assert marc.extra["source"] == "web"
     err = capsys.readouterr().err
-    assert "line 3: not valid JSON" in err and "row 4: empty text" in err
+    assert "line 3: invalid JSON" in err and "line 4: empty text" in err
 
 
 def test_named_columns(tmp_path):

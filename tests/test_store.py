@@ -403,3 +403,14 @@ def test_moderators_claiming_at_once_in_processes_never_get_the_same_comment(sto
     every = [i for part in handed for i in part]
     assert len(every) == len(set(every)) == len(ids) and set(every) == ids
     assert store.counts()["approved"] == len(ids)
+
+
+def test_a_missing_postgresql_fails_the_suite_in_ci_and_skips_elsewhere(monkeypatch):
+    from tests.conftest import _unavailable
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        _unavailable("not installed")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        _unavailable("not installed")

@@ -6,6 +6,7 @@ deployment token (CLASSIFIER_TOKEN) is an admin. Decisions carry the token's nam
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -181,3 +182,17 @@ def test_attribute_filters(team):
     assert all(c["hostile"] >= 0.5 for c in hostile)
     assert _pending(client, auth["alice"], attribute="shouting") == []
     assert client.get("/api/comments", params={"attribute": "rude"}, headers=auth["alice"]).status_code == 422
+
+
+def test_cli_list_filters_like_the_page(team):
+    _, _, db = team
+    listed = subprocess.run(
+        classifier_cmd("queue", "list", "--db", db, "--search", "idiot", "--author", "Troll13", "--format", "jsonl"),
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(json.loads(line)["text"] for line in listed.stdout.splitlines()) == [
+        "Encore un idiot au pouvoir", "Espèce d'idiot, tu n'as rien compris",
+    ]  # fmt: skip
+    bad = subprocess.run(classifier_cmd("queue", "list", "--db", db, "--attribute", "rude"), cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.count("\n") <= 2 and "Traceback" not in bad.stderr

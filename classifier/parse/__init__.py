@@ -14,10 +14,16 @@ the format and return :class:`~classifier.schema.Comment` and
 
 A file that cannot be read (missing, binary, empty, malformed) raises
 :class:`~classifier.errors.InputError` with a one-line message naming it.
+
+Every format is one entry of :data:`PARSERS` -- a function ``(source, options, warn) -> Page``,
+imported on first use -- so a new format is one module and one line here; tables are read by
+the one streaming reader of :mod:`.tabular` (:data:`~classifier.parse.tabular.TABLE_READERS`).
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -25,10 +31,26 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from classifier.errors import InputError
-from classifier.parse.reading import STDIN, Source, Warn, decode, read_source
+from classifier.parse.reading import STDIN, Source, Warn, open_source
 from classifier.schema import INPUT_FORMATS, Comment, Page
 
-_SUFFIXES = {
+#: Every input format and its parser, ``module:function`` taking ``(source, options, warn)`` and
+#: returning a :class:`~classifier.schema.Page` (imported on first use: ``--help`` stays fast).
+#: The keys are ``schema.InputFormat`` (the ``--input-format`` choices) but ``auto``: a test keeps them equal.
+PARSERS = {
+    "dump": "classifier.parse.dump:parse",
+    "html": "classifier.parse.html:parse",
+    "disqus": "classifier.parse.disqus:parse_disqus",
+    "wxr": "classifier.parse.wxr:parse_wxr",
+    "csv": "classifier.parse.tabular:parse_csv",
+    "jsonl": "classifier.parse.tabular:parse_jsonl",
+    "parquet": "classifier.parse.tabular:parse_parquet",
+}
+#: Formats whose rows ``score`` and ``train`` read as records (the rest are pages, parsed into comments).
+TABLE_FORMATS = ("csv", "jsonl", "parquet")
+
+#: File name suffixes and the format they mean (content is looked at first: see :func:`detect_format`).
+SUFFIXES = {
     ".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
     ".parquet": "parquet", ".pq": "parquet", ".html": "html", ".htm": "html", ".xhtml": "html",
 }
@@ -64,9 +86,8 @@ def _warn_stderr(message: str) -> None:
 
 def detect_format(source: Source) -> str:
     """The input format of a source, from its content first, then its file name."""
-    data = source.data
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if data.startswith(b"PAR1"):
+    head = source.head[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if source.head.startswith(b"PAR1"):
         return "parquet"
     root = _XML_ROOT.match(head)
     root_name = root.group(1).lower().rsplit(b":", 1)[-1] if root else b""
@@ -76,61 +97,48 @@ def detect_format(source: Source) -> str:
         return "wxr" if b"wordpress.org/export" in head else "disqus"
     if _HTML_START.match(head):
         return "html"
-    suffix = _SUFFIXES.get(source.suffix)
+    suffix = SUFFIXES.get(source.suffix)
     if suffix:
         return suffix
     if head[:1] in (b"{", b"["):
         return "jsonl"
-    if head.startswith(b"<") and _HTML_MARKUP.search(data):
+    if head.startswith(b"<") and _HTML_MARKUP.search(source.data):
         return "html"
     return "dump"
 
 
-def _parse_source(source: Source, input_format: str | None, options: ParseOptions, warn: Warn) -> Page:
+def parser(fmt: str) -> Callable[[Source, ParseOptions, Warn], Page]:
+    """The parser of a format (:data:`PARSERS`)."""
+    if fmt not in PARSERS:
+        raise InputError(f"unknown input format {fmt!r} (choose from {', '.join(INPUT_FORMATS)})")
+    module, function = PARSERS[fmt].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def parse_source(source: Source, input_format: str | None = None, on_warning: Warn | None = None, **options) -> Page:
+    """The :class:`Page` of an open source; warnings go to ``on_warning`` (default: stderr)."""
+    warn = on_warning or _warn_stderr
     fmt = detect_format(source) if input_format in (None, "auto") else input_format
-    if fmt == "parquet":
-        from classifier.parse.tabular import parse_parquet
-
-        return parse_parquet(source, options, warn)
-    if fmt == "disqus":
-        from classifier.parse.disqus import parse_disqus
-
-        return parse_disqus(source, options, warn)
-    if fmt == "wxr":
-        from classifier.parse.wxr import parse_wxr
-
-        return parse_wxr(source, options, warn)
-    text = decode(source, warn)
-    if fmt == "dump":
-        from classifier.parse.dump import parse_dump
-
-        return parse_dump(text, source.name)
-    if fmt == "html":
-        from classifier.parse.html import parse_html
-
-        return parse_html(text, source.name)
-    if fmt in ("csv", "jsonl"):
-        from classifier.parse.tabular import parse_table
-
-        return parse_table(text, source, fmt, options, warn)
-    raise InputError(f"{source.name}: unknown input format {fmt!r} (choose from {', '.join(INPUT_FORMATS)})")
+    extra: list[str] = []
+    try:
+        page = parser(fmt)(source, _options(options), extra.append)
+    except InputError:
+        raise
+    except Exception as exc:  # a format parser tripping on odd input: one line, never a traceback
+        raise InputError(f"{source.label}: cannot parse ({type(exc).__name__}: {' '.join(str(exc).split())})") from exc
+    finally:
+        for message in extra:
+            warn(message)
+    for message in page.warnings:
+        warn(message)
+    return replace(page, warnings=tuple(extra) + page.warnings)
 
 
 def parse_page(path: str | Path, input_format: str | None = None, on_warning: Warn | None = None, **options) -> Page:
     """The :class:`Page` parsed from one file (``-`` for stdin); warnings go to ``on_warning`` (default: stderr)."""
-    warn = on_warning or _warn_stderr
-    extra: list[str] = []
-    source, parse_options = read_source(path), _options(options)
-    try:
-        page = _parse_source(source, input_format, parse_options, extra.append)
-    except InputError:
-        raise
-    except Exception as exc:  # a format parser tripping on odd input: one line, never a traceback
-        raise InputError(f"{source.name}: cannot parse ({type(exc).__name__}: {exc})") from exc
-    page = replace(page, warnings=tuple(extra) + page.warnings)
-    for message in page.warnings:
-        warn(message)
-    return page
+    _options(options)
+    with open_source(path) as source:
+        return parse_source(source, input_format, on_warning, **options)
 
 
 def parse_path(path: str | Path, input_format: str | None = None, **options) -> list[Comment]:
@@ -142,18 +150,28 @@ def parse_path(path: str | Path, input_format: str | None = None, **options) -> 
     return list(parse_page(path, input_format, **options).comments)
 
 
-def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
-    """Each path as given; a directory becomes every (non-hidden) file inside it, sorted."""
+def expand_paths(paths: Iterable[str | Path], on_error: Callable[[str], None] | None = None) -> Iterator[str]:
+    """Each path as given; a directory becomes every (non-hidden) regular file inside it, sorted.
+
+    A directory (or a folder inside it) that cannot be listed is reported to ``on_error``
+    (default: raise :class:`~classifier.errors.InputError`), never skipped silently.
+    """
+    def failed(exc: OSError) -> None:
+        message = f"{exc.filename}: cannot read directory ({exc.strerror or exc})"
+        if on_error is None:
+            raise InputError(message)
+        on_error(message)
+
     for path in paths:
         name = str(path)
-        if name != STDIN and Path(name).is_dir():
-            files = sorted(
-                p for p in Path(name).rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(name).parts)
-            )
-            yield from (str(p) for p in files)
-        else:
+        if name == STDIN or not Path(name).is_dir():
             yield name
+            continue
+        files = []
+        for folder, dirs, names in os.walk(name, onerror=failed):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            files += [f for n in names if not n.startswith(".") and os.path.isfile(f := os.path.join(folder, n))]
+        yield from sorted(files, key=lambda f: Path(f).relative_to(name).parts)
 
 
 def iter_pages(
@@ -168,14 +186,17 @@ def iter_pages(
     A file that fails is reported to ``on_error(message)`` and skipped (the
     default re-raises the :class:`~classifier.errors.InputError`).
     """
-    parse_options = _options(options)
-    for name in expand_paths(paths):
+    _options(options)
+    for name in expand_paths(paths, on_error):
         try:
-            yield parse_page(name, input_format, on_warning, **parse_options.__dict__)
+            yield parse_page(name, input_format, on_warning, **options)
         except InputError as exc:
             if on_error is None:
                 raise
             on_error(str(exc))
 
 
-__all__ = ["INPUT_FORMATS", "ParseOptions", "detect_format", "expand_paths", "iter_pages", "parse_page", "parse_path"]
+__all__ = [
+    "INPUT_FORMATS", "PARSERS", "SUFFIXES", "TABLE_FORMATS", "ParseOptions", "detect_format", "expand_paths",
+    "iter_pages", "parse_page", "parse_path", "parse_source", "parser",
+]  # fmt: skip

@@ -168,7 +168,10 @@ def parse_datetime(value: object) -> str | None:
         return value.isoformat()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+        except (ValueError, OverflowError, OSError):  # NaN, or beyond the years datetime holds
+            return None
     text = str(value).strip()
     if re.fullmatch(r"\d{9,13}(?:\.\d+)?", text):
         return parse_datetime(float(text))

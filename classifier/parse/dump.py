@@ -25,12 +25,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from classifier.parse.building import Draft, clean_author, finish
 from classifier.parse.dates import find_datetime, is_relative
+from classifier.parse.reading import Source, Warn, decode
 from classifier.schema import PAGE_ABSENT, PAGE_CLOSED, PAGE_EMPTY, PAGE_OPEN, Page
 from classifier.text import clean_text
 from classifier.text import fold_same_length as fold
+
+if TYPE_CHECKING:
+    from classifier.parse import ParseOptions
 
 FORMAT = "dump"
 
@@ -323,3 +328,8 @@ def parse_dump(text: str, name: str) -> Page:
     return Page(
         source=name, format=FORMAT, status=status, comments=comments, declared_count=declared, warnings=tuple(warnings)
     )
+
+
+def parse(source: Source, options: ParseOptions, warn: Warn) -> Page:
+    """The :data:`classifier.parse.PARSERS` entry: a whole page dump, decoded."""
+    return parse_dump(decode(source, warn), source.name)

@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -31,7 +31,11 @@ from classifier.parse.building import Draft, clean_author, finish
 from classifier.parse.dates import parse_datetime
 from classifier.parse.dump import parse_dump
 from classifier.parse.markup import element_text, fragment_text
+from classifier.parse.reading import Source, Warn, decode
 from classifier.schema import PAGE_OPEN, Page
+
+if TYPE_CHECKING:
+    from classifier.parse import ParseOptions
 
 FORMAT = "html"
 
@@ -295,3 +299,8 @@ def parse_html(text: str, name: str) -> Page:
     body = doc.find("body")
     visible = parse_dump(element_text(body if body is not None else doc), name)
     return replace(visible, format=FORMAT, warnings=tuple(warnings) + visible.warnings)
+
+
+def parse(source: Source, options: ParseOptions, warn: Warn) -> Page:
+    """The :data:`classifier.parse.PARSERS` entry: a whole HTML page, decoded."""
+    return parse_html(decode(source, warn), source.name)

@@ -267,7 +267,8 @@ class SQLStore:
         ones up to ``limit`` in all: those nobody holds or whose claim expired. Two
         moderators claiming at once never get the same comment: PostgreSQL skips the rows
         another transaction is claiming (``FOR UPDATE SKIP LOCKED``), SQLite runs one
-        write transaction at a time.
+        write transaction at a time. Held comments are found by ``claimed_by`` alone (index
+        comments_claims): a decision clears the claim, so only pending comments have one.
         """
         if limit < 1:
             raise ValueError("a claim needs a limit of at least 1")
@@ -275,8 +276,8 @@ class SQLStore:
         with self._write() as conn:
             held = self._run(
                 conn,
-                "UPDATE comments SET claimed_until = ? WHERE claimed_by = ? AND status = ? AND claimed_until > ? RETURNING seq",
-                (until, by, PENDING, instant),
+                "UPDATE comments SET claimed_until = ? WHERE claimed_by = ? AND claimed_until > ? RETURNING seq",
+                (until, by, instant),
             ).fetchall()
             wanted = limit - len(held)
             if wanted > 0:
@@ -289,9 +290,8 @@ class SQLStore:
                 )
             rows = self._run(
                 conn,
-                f"SELECT {COMMENT_COLUMNS} FROM comments WHERE claimed_by = ? AND status = ? AND claimed_until > ? "
-                "ORDER BY priority DESC, seq",
-                (by, PENDING, instant),
+                f"SELECT {COMMENT_COLUMNS} FROM comments WHERE claimed_by = ? AND claimed_until > ? ORDER BY priority DESC, seq",
+                (by, instant),
             ).fetchall()
         return [comment_row(r, instant) for r in rows]
 

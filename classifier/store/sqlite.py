@@ -162,6 +162,12 @@ class SQLiteStore(SQLStore):
             self._migrate_in(conn, done)
             conn.execute(f"PRAGMA user_version = {len(NAMES)}")  # a cheap "up to date" check on every open
 
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics after a bulk load (``ANALYZE`` on a bounded sample, so it stays fast)."""
+        with self._write() as conn:
+            conn.execute("PRAGMA analysis_limit = 1000")
+            conn.execute("ANALYZE")
+
     def schema_version(self) -> int:
         return self._read("PRAGMA user_version")[0]["user_version"]
 

@@ -21,7 +21,6 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, create_model
-from starlette.datastructures import MutableHeaders
 
 from classifier import __version__
 from classifier import accounts
@@ -29,6 +28,7 @@ from classifier.errors import StoreError
 from classifier.queue import EXPORT_COLUMNS, Scorer, export_rows, in_context, normalise_word
 from classifier.schema import DECISIONS, QUEUE_DECISIONS, STATUSES, QueueStatus
 from classifier.store import ATTRIBUTE_FILTERS, MIN_SEARCH, ROLES, Filters, Settings, SettingsError, UnknownComment, UnknownUser, open_store
+from classifier.web import middleware
 from classifier.web.auth import AdminUser, CurrentUser, current_user
 
 #: The API's types for the values declared in :mod:`classifier.schema`.
@@ -39,14 +39,8 @@ RoleValue = Literal[ROLES]  # type: ignore[valid-type]
 AttributeValue = Literal[tuple(ATTRIBUTE_FILTERS)]  # type: ignore[valid-type]
 
 STATIC = Path(__file__).resolve().parent / "static"
-#: The page loads only its own files; inline scripts and handlers never run (defence in depth).
-SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "x-frame-options": "DENY",
-}
+#: Largest ``offset`` of a listing (beyond any queue; SQLite integers stop at 2**63).
+MAX_OFFSET = 1_000_000_000
 #: Most texts one ``POST /api/score`` may carry.
 MAX_SCORE_TEXTS = 1000
 
@@ -183,29 +177,6 @@ class Stats(BaseModel):
 # ---------------------------------------------------------------------------- app
 
 
-class _SecurityHeaders:
-    """ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
-
-    def __init__(self, app: Any):
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in SECURITY_HEADERS.items():
-                    headers.setdefault(key, value)
-                if scope["path"].startswith("/api"):
-                    headers.setdefault("cache-control", "no-store")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def create_app(db: str | Path, token: str | None = None, moderator: Scorer | None = None) -> FastAPI:
     """The HTTP app for the queue at ``db`` (a SQLite file or a ``postgresql://`` URL).
 
@@ -234,7 +205,7 @@ def create_app(db: str | Path, token: str | None = None, moderator: Scorer | Non
     )
     app.state.store = store
     app.state.admin_token = token or None
-    app.add_middleware(_SecurityHeaders)
+    middleware.install(app, check_token=lambda state, token: accounts.authenticate(state.store, token, state.admin_token) is not None)
     api = APIRouter(prefix="/api", dependencies=[Depends(current_user)])
 
     @app.exception_handler(StoreError)
@@ -255,7 +226,7 @@ def create_app(db: str | Path, token: str | None = None, moderator: Scorer | Non
     def list_comments(
         status: Annotated[StatusValue, Query()] = QueueStatus.pending.value,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         page: Annotated[str | None, Query(max_length=2000, description="only this page (article)")] = None,
         author: Annotated[str | None, Query(max_length=200, description="only this author")] = None,
         attribute: Annotated[
