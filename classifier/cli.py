@@ -260,6 +260,13 @@ ScoreFormat = Enum("ScoreFormat", {f: f for f in dict.fromkeys([*OUTPUT_FORMATS,
 SCORE_TABLE_COLUMNS = ("hostile", "shouting", "decision", "sentiment", "text")
 
 
+#: The TOML policy file (thresholds, shouting) that `classifier calibrate` writes; score, queue ingest and serve read it.
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."),
+]
+
+
 @app.command(
     epilog="Example: classifier score seeds/ --format table\n\n"
     "On a Dask cluster: classifier score 'archive/*.parquet' --engine dask --workers 2 --out scored/"
@@ -316,12 +323,7 @@ def score(
         Optional[float],
         typer.Option("--reject-threshold", min=0.0, max=1.0, help="Hostile probability from which to reject."),
     ] = None,
-    config: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."
-        ),
-    ] = None,
+    config: ConfigOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (each loads the model once).")] = 1,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="Comments scored per model call (bounds memory).")
@@ -512,6 +514,7 @@ def queue_ingest(
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory (default: the shipped model).")
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Parse, score and enqueue comments; idempotent by comment id (a second run adds nothing).
 
@@ -525,7 +528,7 @@ def queue_ingest(
     from classifier.store import open_store
 
     store = open_store(db, create=True)
-    report = ingest(store, sources, Moderator.load(model), input_format=input_format.value, on_error=fail)
+    report = ingest(store, sources, Moderator.load(model, config=config), input_format=input_format.value, on_error=fail)
     store.close()
     typer.echo(f"classifier: {db}: {report.summary()}", err=True)
     if report.failed:
@@ -745,6 +748,7 @@ def serve(
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory for /api/score (default: the shipped model).")
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Serve the moderation queue: the JSON API under /api (OpenAPI at /openapi.json) and the moderator page at /.
 
@@ -784,7 +788,7 @@ def serve(
             EXIT_USAGE,
         )
     warning = check_token(token, host) if token else None  # before the model loads: a refusal is quick
-    web = create_app(db, token or None, Moderator.load(model))
+    web = create_app(db, token or None, Moderator.load(model, config=config))
     if warning:
         fail(warning)
     if not is_loopback(host):
@@ -908,16 +912,28 @@ def train_command(
 
 @app.command(
     "evaluate",
-    epilog="Example: classifier evaluate data/eval_news_fr.csv --label-column hostile --format table",
+    epilog="Example: classifier evaluate data/eval_news_fr.csv --label-column hostile --format table\n\n"
+    "Real news comments (UCC, the published French comments, our labels): classifier evaluate --real --format json",
 )
 def evaluate_command(
-    data: Annotated[list[str], typer.Argument(help="Labelled CSV, TSV, JSONL or Parquet files ('-' = CSV on stdin).")],
+    data: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Labelled CSV, TSV, JSONL or Parquet files ('-' = CSV on stdin).", show_default=False),
+    ] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="Model directory (default: the shipped model of --task).")] = None,
     task: Annotated[
         Task, typer.Option("--task", case_sensitive=False, help="Task of the shipped model to use when --model is not given.")
     ] = Task.hostile,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the comment.")] = "text",
     label_column: Annotated[str, typer.Option("--label-column", help="Column holding the true label.")] = "label",
+    real: Annotated[
+        bool,
+        typer.Option("--real", help="Also judge the hostile model on real news comments: UCC transfer, shares of the "
+                     "published French comments held and rejected (dev articles), our labelled dev sample."),
+    ] = False,
+    data_dir: Annotated[
+        Optional[Path], typer.Option("--data-dir", help="Where --real finds the shared corpora (default: ../shared/data beside the repo).")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Score labelled files with a model and report its quality.
@@ -925,24 +941,61 @@ def evaluate_command(
     Hostile models: ROC AUC, PR AUC, precision/recall/F1 and the confusion
     matrix at the card's thresholds. Sentiment models: macro-F1, accuracy,
     per-class precision/recall/F1 and the confusion matrix. Overall, per file,
-    per 'source' and per 'category' column when present. --format json gives
+    per 'source', 'category' and 'functionality' column when present. --real
+    adds the real-comment report (see classifier/judge.py). --format json gives
     everything; table/csv/jsonl one row per group. Exit codes: 1 unreadable
-    data; 3 model refused.
+    data; 2 nothing to evaluate; 3 model refused.
     """
-    from classifier.metrics import metric_rows
-    from classifier.model import load_model
-    from classifier.train import evaluate_frames
+    from classifier.train import evaluate_model
 
-    loaded = load_model(model, task=task.value)
-    report = evaluate_frames(
-        loaded.pipeline, data, task=loaded.task, text_column=text_column, label_column=label_column,
-        thresholds=loaded.thresholds, progress=lambda message: typer.echo(message, err=True),
+    if not data and not real:
+        raise ClassifierError("nothing to evaluate: give labelled files or --real", EXIT_USAGE)
+    report, rows = evaluate_model(
+        data or [], model=model, task=task.value, text_column=text_column, label_column=label_column,
+        real_data_dir=(data_dir or True) if real else None, progress=lambda message: typer.echo(message, err=True),
     )  # fmt: skip
-    if fmt is OutputFormat.json:
-        write_records({"model": loaded.name, "version": loaded.version, "task": loaded.task,
-                       "thresholds": loaded.thresholds, "metrics": report}, fmt)  # fmt: skip
-    else:
-        write_records(metric_rows(report), fmt)
+    write_records(report if fmt is OutputFormat.json else rows, fmt)
+
+
+@app.command(
+    "calibrate",
+    epilog="Example: classifier calibrate --approved published.csv --review-share 0.08 --reject-share 0.01 "
+    "--out moderation.toml\n\nThen: classifier score new.csv --config moderation.toml",
+)
+def calibrate_command(
+    approved: Annotated[
+        Optional[Path], typer.Option("--approved", help="A file of comments the newsroom approved (CSV, TSV, JSONL, Parquet or anything parse reads).")
+    ] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="A moderation queue: its comments a person approved.")] = None,
+    text_column: Annotated[Optional[str], typer.Option("--text-column", help="Column holding the comment (--approved).")] = None,
+    reject_share: Annotated[float, typer.Option("--reject-share", min=0.0, max=1.0, help="At most this share of them rejected.")] = 0.01,
+    review_share: Annotated[
+        float, typer.Option("--review-share", min=0.0, max=1.0, help="At most this share of them held (review or reject, shouting included).")
+    ] = 0.08,
+    shouting: Annotated[str, typer.Option("--shouting", help="What shouting alone triggers: approve, review or reject.")] = "review",
+    model: Annotated[Optional[Path], typer.Option("--model", help="Model directory (default: the shipped hostile model).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="TOML config to write (read by score, serve and queue --config).")] = None,
+    fmt: FormatOption = OutputFormat.json,
+) -> None:
+    """Choose review and reject thresholds from comments a newsroom approved.
+
+    The thresholds hold at most --review-share of the approved comments for
+    review and reject at most --reject-share of them, as 'classifier score'
+    decides (the shouting rule included). Writes them to --out as the TOML
+    config that score, serve and the queue read with --config; prints the
+    thresholds and the shares they give. Exit codes: 1 unreadable input;
+    2 usage error (no or both sources, shares out of order, nothing approved);
+    3 model refused; 5 queue database error.
+    """
+    from classifier.calibrate import calibrate_source
+
+    if (approved is None) == (db is None):
+        raise ClassifierError("give exactly one of --approved FILE or --db QUEUE", EXIT_USAGE)
+    result = calibrate_source(
+        approved=approved, db=db, text_column=text_column, model=model, reject_share=reject_share,
+        review_share=review_share, shouting=shouting, out=out, on_error=fail,
+    )  # fmt: skip
+    write_records(result if fmt is OutputFormat.json else [{**result["thresholds"], **result["achieved"]}], fmt)
 
 
 def main(argv: list[str] | None = None) -> None:

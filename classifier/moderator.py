@@ -139,7 +139,7 @@ class Moderator:
         flagged = [i for i, h in enumerate(hostile) if pol.needs_explanation(h, self.policy)]
         if not flagged:
             return {}
-        explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS)
+        explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS, floor=self.policy.review)
         return dict(zip(flagged, explained))
 
     def _sentiment(self, cleaned: list[str]) -> list[tuple[str | None, dict[str, float] | None]]:
