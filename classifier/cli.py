@@ -20,7 +20,10 @@ import typer
 
 from classifier import __version__
 from classifier.errors import EXIT_GATE, EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, ClassifierError
-from classifier.schema import DECISIONS, Decision, InputFormat, OutputFormat, QueueDecision, QueueStatus, Role, Task
+from classifier.schema import (
+    DECISIONS, OUTPUT_FORMATS, PARTITION_FORMATS, Decision, Engine, InputFormat, OutputFormat, QueueDecision,
+    QueueStatus, Role, Task,
+)  # fmt: skip
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 some input failed (reported on stderr, the rest processed); "
@@ -176,13 +179,7 @@ def parse(
     """
     from classifier.parse import iter_pages
 
-    failures = 0
-
-    def report(message: str) -> None:
-        nonlocal failures
-        failures += 1
-        fail(message)
-
+    report = _Failures()
     options = {
         "keep_deleted": keep_deleted, "text_column": text_column, "author_column": author_column,
         "published_column": published_column, "id_column": id_column, "reply_to_column": reply_to_column,
@@ -201,7 +198,7 @@ def parse(
         write_records(records, fmt, columns=columns, raw_csv=raw_csv)
     else:
         write_records((c.to_dict() for page in pages for c in page.comments), fmt)
-    if failures:
+    if report.count:
         raise typer.Exit(EXIT_INPUT)
 
 
@@ -257,10 +254,23 @@ def _print_page_table(page) -> None:
 FailOn = Enum("FailOn", {d.name: d.value for d in Decision if d is not Decision.approve}, type=str)
 
 
+#: ``score --format``: the output formats, and those of the partitions of ``--engine dask``.
+ScoreFormat = Enum("ScoreFormat", {f: f for f in dict.fromkeys([*OUTPUT_FORMATS, *PARTITION_FORMATS])}, type=str)
+
 SCORE_TABLE_COLUMNS = ("hostile", "shouting", "decision", "sentiment", "text")
 
 
-@app.command(epilog="Example: classifier score seeds/ --format table")
+#: The TOML policy file (thresholds, shouting) that `classifier calibrate` writes; score, queue ingest and serve read it.
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."),
+]
+
+
+@app.command(
+    epilog="Example: classifier score seeds/ --format table\n\n"
+    "On a Dask cluster: classifier score 'archive/*.parquet' --engine dask --workers 2 --out scored/"
+)
 def score(
     paths: Annotated[
         Optional[list[str]],
@@ -283,10 +293,11 @@ def score(
         ),
     ] = None,
     fmt: Annotated[
-        Optional[OutputFormat],
+        Optional[ScoreFormat],
         typer.Option(
             "--format", "-f", case_sensitive=False,
-            help="Output format: json, jsonl, csv or table. Default: table on a terminal, jsonl otherwise.",
+            help="Output format: json, jsonl, csv or table. Default: table on a terminal, jsonl otherwise. "
+            "With --engine dask, the partitions' format: parquet (default), jsonl or csv.",
             show_default=False,
         ),
     ] = None,  # fmt: skip
@@ -312,12 +323,7 @@ def score(
         Optional[float],
         typer.Option("--reject-threshold", min=0.0, max=1.0, help="Hostile probability from which to reject."),
     ] = None,
-    config: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--config", help="TOML file with [thresholds] review/reject and [policy] shouting (options win over it)."
-        ),
-    ] = None,
+    config: ConfigOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes (each loads the model once).")] = 1,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="Comments scored per model call (bounds memory).")
@@ -333,6 +339,29 @@ def score(
         bool,
         typer.Option("--attributes/--no-attributes", help="Add the attribute model's scores (--no-attributes: faster, fields empty)."),
     ] = True,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine", case_sensitive=False,
+            help="local: this process (and --jobs); dask: partitions scored on a Dask cluster, written to --out.",
+        ),
+    ] = Engine.local,  # fmt: skip
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option("--scheduler", help="--engine dask: a running scheduler (tcp://HOST:8786); default: a local cluster."),
+    ] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option("--workers", min=1, help="--engine dask, no --scheduler: local worker processes (default: the cores)."),
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="--engine dask: directory for the partitions (part-00000.parquet, ...)."),
+    ] = None,
+    partition_rows: Annotated[
+        int,
+        typer.Option("--partition-rows", min=1, help="--engine dask: rows per partition, about (Parquet row groups, JSONL lines)."),
+    ] = 50_000,
     raw_csv: RawCsvOption = False,
 ) -> None:
     """Score comments: hostile probability, shouting, sentiment, decision and reasons.
@@ -344,30 +373,15 @@ def score(
     options), reasons, language and model. A bad row is reported on stderr with its row number
     and skipped; a summary line ends on stderr.
 
+    With --engine dask, files (globs are expanded; a directory means the files in it)
+    are read as partitions by the workers of a Dask cluster and written to --out as
+    part-NNNNN files holding the same records; bad rows and the summary are reported
+    as above. A scheduler that cannot be reached is a usage error (2).
+
     Exit codes: 0 ok; 1 some row or file failed (the rest was scored); 2 usage;
     3 model missing or refused; 4 --fail-on reached (wins over 1).
     """
     from classifier import batch
-    from classifier.policy import reaches
-
-    if not paths and not text:
-        if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
-            raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
-        paths = ["-"]
-    failures = 0
-
-    def report(message: str) -> None:
-        nonlocal failures
-        failures += 1
-        fail(message)
-
-    counts = dict.fromkeys(DECISIONS, 0)
-    progress = _Progress() if sys.stderr.isatty() else None
-
-    def counted(records):
-        for record in records:
-            counts[record["decision"]] += 1
-            yield record
 
     load_args = {
         "path": str(model) if model else None,
@@ -379,13 +393,62 @@ def score(
         "reasons": with_reasons,
         "attributes": with_attributes,
     }
-    rows = batch.iter_rows(paths or [], text or [], text_column, report, on_warning=lambda m: fail(f"warning: {m}"))
+    if engine is Engine.dask:
+        _score_on_dask(paths, text, out, fmt, load_args, scheduler, workers, text_column, chunk_size, partition_rows, fail_on, raw_csv)
+        return
+    if out or scheduler or workers:
+        raise click.UsageError("--out, --scheduler and --workers need --engine dask")
+    if fmt is not None and fmt.value not in OUTPUT_FORMATS:
+        raise click.UsageError(f"--format {fmt.value} needs --engine dask and --out")
+    if not paths and not text:
+        if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
+            raise click.UsageError("nothing to score: give PATH, '-' for stdin, or --text")
+        paths = ["-"]
+    report = _Failures()
+    counts = dict.fromkeys(DECISIONS, 0)
+    progress = _Progress() if sys.stderr.isatty() else None
+
+    def counted(records):
+        for record in records:
+            counts[record["decision"]] += 1
+            yield record
+
+    rows = batch.iter_rows(paths or [], text or [], text_column, report, on_warning=_warning)
     records = batch.score_rows(rows, load_args, jobs, chunk_size, on_chunk=progress)
-    fmt = fmt or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
+    fmt = OutputFormat(fmt.value) if fmt else (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
     write_records(counted(records), fmt, table_columns=SCORE_TABLE_COLUMNS, raw_csv=raw_csv)
     sys.stdout.flush()
     if progress:
         progress.done()
+    _score_summary(counts, report.count, fail_on)
+
+
+def _score_on_dask(paths, texts, out, fmt, load_args, scheduler, workers, text_column, chunk_size, partition_rows, fail_on, raw_csv) -> None:
+    """``score --engine dask``: files only, partitions written to --out (classifier/scale.py)."""
+    if texts or not paths or "-" in paths:
+        raise click.UsageError("--engine dask scores files (give PATH or globs; not --text or stdin)")
+    if out is None:
+        raise click.UsageError("--engine dask writes partitions: give --out DIR")
+    if scheduler and workers:
+        raise click.UsageError("--workers starts a local cluster; it cannot go with --scheduler")
+    from classifier import scale
+
+    report = _Failures()
+    progress = _Progress() if sys.stderr.isatty() else None
+    counts = scale.score_files(
+        paths, out, fmt=fmt.value if fmt else "parquet", args=load_args, scheduler=scheduler, workers=workers,
+        text_column=text_column, chunk_size=chunk_size, partition_rows=partition_rows, on_error=report,
+        on_warning=_warning, on_part=progress, raw_csv=raw_csv,
+    )  # fmt: skip
+    if progress:
+        progress.done()
+    _score_summary(counts, report.count, fail_on)
+
+
+def _score_summary(counts: dict[str, int], failures: int, fail_on: Optional[FailOn]) -> None:
+    """The summary line of ``score`` on stderr, then its exit code (4 wins over 1)."""
+    from classifier.policy import reaches
+
     flagged = counts["review"] + counts["reject"]
     typer.echo(
         f"classifier: scored {sum(counts.values())}, flagged {flagged} "
@@ -396,6 +459,21 @@ def score(
         raise typer.Exit(EXIT_GATE)
     if failures:
         raise typer.Exit(EXIT_INPUT)
+
+
+def _warning(message: str) -> None:
+    fail(f"warning: {message}")
+
+
+class _Failures:
+    """Prints each failure as one line and counts them (the exit code depends on the count)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, message: str) -> None:
+        self.count += 1
+        fail(message)
 
 
 class _Progress:
@@ -442,6 +520,7 @@ def queue_ingest(
     model: Annotated[
         Optional[Path], typer.Option("--model", help="Hostile model directory (default: the shipped model).")
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Parse, score and enqueue comments; idempotent by comment id (a second run adds nothing).
 
@@ -455,7 +534,7 @@ def queue_ingest(
     from classifier.store import open_store
 
     store = open_store(db, create=True)
-    report = ingest(store, sources, Moderator.load(model), input_format=input_format.value, on_error=fail)
+    report = ingest(store, sources, Moderator.load(model, config=config), input_format=input_format.value, on_error=fail)
     store.close()
     typer.echo(f"classifier: {db}: {report.summary()}", err=True)
     if report.failed:
@@ -688,6 +767,7 @@ def serve(
         bool,
         typer.Option("--perspective-store", help="Perspective API: queue comments analyzed with doNotStore: false."),
     ] = False,
+    config: ConfigOption = None,
 ) -> None:
     """Serve the moderation queue: the JSON API under /api (OpenAPI at /openapi.json) and the moderator page at /.
 
@@ -730,7 +810,7 @@ def serve(
             EXIT_USAGE,
         )
     warning = check_token(token, host) if token else None  # before the model loads: a refusal is quick
-    web = create_app(db, token or None, Moderator.load(model), PerspectiveOptions(rate_limit, store_analyzed))
+    web = create_app(db, token or None, Moderator.load(model, config=config), PerspectiveOptions(rate_limit, store_analyzed))
     if warning:
         fail(warning)
     if not is_loopback(host):
@@ -856,16 +936,28 @@ def train_command(
 
 @app.command(
     "evaluate",
-    epilog="Example: classifier evaluate data/eval_news_fr.csv --label-column hostile --format table",
+    epilog="Example: classifier evaluate data/eval_news_fr.csv --label-column hostile --format table\n\n"
+    "Real news comments (UCC, the published French comments, our labels): classifier evaluate --real --format json",
 )
 def evaluate_command(
-    data: Annotated[list[str], typer.Argument(help="Labelled CSV, TSV, JSONL or Parquet files ('-' = CSV on stdin).")],
+    data: Annotated[
+        Optional[list[str]],
+        typer.Argument(help="Labelled CSV, TSV, JSONL or Parquet files ('-' = CSV on stdin).", show_default=False),
+    ] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="Model directory (default: the shipped model of --task).")] = None,
     task: Annotated[
         Task, typer.Option("--task", case_sensitive=False, help="Task of the shipped model to use when --model is not given.")
     ] = Task.hostile,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the comment.")] = "text",
     label_column: Annotated[str, typer.Option("--label-column", help="Column holding the true label.")] = "label",
+    real: Annotated[
+        bool,
+        typer.Option("--real", help="Also judge the hostile model on real news comments: UCC transfer, shares of the "
+                     "published French comments held and rejected (dev articles), our labelled dev sample."),
+    ] = False,
+    data_dir: Annotated[
+        Optional[Path], typer.Option("--data-dir", help="Where --real finds the shared corpora (default: ../shared/data beside the repo).")
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Score labelled files with a model and report its quality.
@@ -873,24 +965,61 @@ def evaluate_command(
     Hostile models: ROC AUC, PR AUC, precision/recall/F1 and the confusion
     matrix at the card's thresholds. Sentiment models: macro-F1, accuracy,
     per-class precision/recall/F1 and the confusion matrix. Overall, per file,
-    per 'source' and per 'category' column when present. --format json gives
+    per 'source', 'category' and 'functionality' column when present. --real
+    adds the real-comment report (see classifier/judge.py). --format json gives
     everything; table/csv/jsonl one row per group. Exit codes: 1 unreadable
-    data; 3 model refused.
+    data; 2 nothing to evaluate; 3 model refused.
     """
-    from classifier.metrics import metric_rows
-    from classifier.model import load_model
-    from classifier.train import evaluate_frames
+    from classifier.train import evaluate_model
 
-    loaded = load_model(model, task=task.value)
-    report = evaluate_frames(
-        loaded.pipeline, data, task=loaded.task, text_column=text_column, label_column=label_column,
-        thresholds=loaded.thresholds, progress=lambda message: typer.echo(message, err=True),
+    if not data and not real:
+        raise ClassifierError("nothing to evaluate: give labelled files or --real", EXIT_USAGE)
+    report, rows = evaluate_model(
+        data or [], model=model, task=task.value, text_column=text_column, label_column=label_column,
+        real_data_dir=(data_dir or True) if real else None, progress=lambda message: typer.echo(message, err=True),
     )  # fmt: skip
-    if fmt is OutputFormat.json:
-        write_records({"model": loaded.name, "version": loaded.version, "task": loaded.task,
-                       "thresholds": loaded.thresholds, "metrics": report}, fmt)  # fmt: skip
-    else:
-        write_records(metric_rows(report), fmt)
+    write_records(report if fmt is OutputFormat.json else rows, fmt)
+
+
+@app.command(
+    "calibrate",
+    epilog="Example: classifier calibrate --approved published.csv --review-share 0.08 --reject-share 0.01 "
+    "--out moderation.toml\n\nThen: classifier score new.csv --config moderation.toml",
+)
+def calibrate_command(
+    approved: Annotated[
+        Optional[Path], typer.Option("--approved", help="A file of comments the newsroom approved (CSV, TSV, JSONL, Parquet or anything parse reads).")
+    ] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="A moderation queue: its comments a person approved.")] = None,
+    text_column: Annotated[Optional[str], typer.Option("--text-column", help="Column holding the comment (--approved).")] = None,
+    reject_share: Annotated[float, typer.Option("--reject-share", min=0.0, max=1.0, help="At most this share of them rejected.")] = 0.01,
+    review_share: Annotated[
+        float, typer.Option("--review-share", min=0.0, max=1.0, help="At most this share of them held (review or reject, shouting included).")
+    ] = 0.08,
+    shouting: Annotated[str, typer.Option("--shouting", help="What shouting alone triggers: approve, review or reject.")] = "review",
+    model: Annotated[Optional[Path], typer.Option("--model", help="Model directory (default: the shipped hostile model).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="TOML config to write (read by score, serve and queue --config).")] = None,
+    fmt: FormatOption = OutputFormat.json,
+) -> None:
+    """Choose review and reject thresholds from comments a newsroom approved.
+
+    The thresholds hold at most --review-share of the approved comments for
+    review and reject at most --reject-share of them, as 'classifier score'
+    decides (the shouting rule included). Writes them to --out as the TOML
+    config that score, serve and the queue read with --config; prints the
+    thresholds and the shares they give. Exit codes: 1 unreadable input;
+    2 usage error (no or both sources, shares out of order, nothing approved);
+    3 model refused; 5 queue database error.
+    """
+    from classifier.calibrate import calibrate_source
+
+    if (approved is None) == (db is None):
+        raise ClassifierError("give exactly one of --approved FILE or --db QUEUE", EXIT_USAGE)
+    result = calibrate_source(
+        approved=approved, db=db, text_column=text_column, model=model, reject_share=reject_share,
+        review_share=review_share, shouting=shouting, out=out, on_error=fail,
+    )  # fmt: skip
+    write_records(result if fmt is OutputFormat.json else [{**result["thresholds"], **result["achieved"]}], fmt)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import platform
-import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +59,7 @@ LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "skops")
 #: beside the scikit-learn, numpy and scipy types skops trusts itself. Nothing else loads.
 TRUSTED_TYPES = (
     "classifier.attributes.AttributeHeads",
+    "classifier.encoder.SentenceEncoder",
     "classifier.features.CommentFeatures",
     "classifier.sentiment.PolarityLexicon",
     "classifier.sentiment.SocialNoise",
@@ -82,6 +82,7 @@ def build_pipeline(
     estimator: str = "logreg",
     calibration_cv: int = 3,
     style_scale: float = 0.3,
+    encoder_scale: float | None = None,
     seed: int = 0,
     **feature_params: Any,
 ):
@@ -89,7 +90,9 @@ def build_pipeline(
 
     ``classes`` > 2 gives a multinomial model (sentiment and other multi-class
     tasks); ``estimator`` is ``"logreg"`` or ``"svm"`` (linear SVM, whose
-    scores the sigmoid calibration turns into probabilities). One calibrated
+    scores the sigmoid calibration turns into probabilities). ``encoder_scale``
+    adds the sentence-encoder view (:class:`~classifier.encoder.SentenceEncoder`)
+    beside the n-grams: ``[n-grams | encoder_scale x embedding]``. One calibrated
     model (``ensemble=False``), not an average of ``calibration_cv`` models, so
     scoring costs one dot product.
 
@@ -113,6 +116,12 @@ def build_pipeline(
     else:
         raise ValueError(f"unknown estimator {estimator!r} (logreg or svm)")
     features = CommentFeatures(style_scale=style_scale, **feature_params)
+    if encoder_scale:
+        from sklearn.pipeline import FeatureUnion
+
+        from classifier.encoder import SentenceEncoder
+
+        features = FeatureUnion([("ngrams", features), ("encoder", SentenceEncoder(scale=encoder_scale))])
     # shuffled folds: training files arrive one source after another
     folds = StratifiedKFold(n_splits=calibration_cv, shuffle=True, random_state=seed)
     clf = CalibratedClassifierCV(base, method="sigmoid", cv=folds, ensemble=False)
@@ -222,6 +231,55 @@ def _metric_rows(title: str, block: dict[str, dict[str, Any]], keys: list[str]) 
     return lines + [""]
 
 
+def _real_comment_lines(real: dict[str, Any]) -> list[str]:
+    """The card's "Real comments" section: (a) UCC transfer, (b) published shares, (d) our labels, the functional suite."""
+    lines = ["### Real news comments", "", f"Split of the published comments: {real.get('split_rule', '')}.", ""]
+    a = real.get("a_en_news_ucc")
+    if a:
+        folds = ", ".join(_fmt(x) for x in a.get("folds_roc_auc", []))
+        lines += [f"(a) `en_news_ucc.csv` ({a['n']} English reader comments, {a['positives']} hostile or antagonising): "
+                  f"ROC AUC {_fmt(a.get('roc_auc'))} ({a.get('scores')}" + (f"; per fold {folds}" if folds else "") + "); "
+                  + "per crowd attribute " + ", ".join(f"{k} {_fmt(v)}" for k, v in a.get("attributes_roc_auc", {}).items()) + ".", ""]  # fmt: skip
+    b = real.get("b_published_dev")
+    if b:
+        lines += [f"(b) `{b['file']}`, dev articles ({b['articles']} articles, {b['n']} published comments): held "
+                  f"(review or reject, shouting included) {_fmt(b['held'])}, rejected {_fmt(b['rejected'])}; above 400 "
+                  f"characters held {_fmt(b.get('held_above_400_chars'))}."]  # fmt: skip
+        for name, fresh in b.get("fresh_articles", {}).items():
+            lines.append(f"  Fresh articles ({name.replace('_', ' ')}, thresholds {fresh['thresholds']}): held "
+                         f"{_fmt(fresh['held'])}, rejected {_fmt(fresh['rejected'])} of {fresh['n']}.")  # fmt: skip
+        lines.append("")
+    d = real.get("d_labelled_dev")
+    if d and d.get("n"):
+        lines += [f"(d) Our labelled sample of the published comments, dev split ({d['n']} comments; hostile 0/1/2: "
+                  f"{d['counts']}): clearly hostile (2) held {_fmt(d['hostile_2_held'])}, rejected "
+                  f"{_fmt(d['hostile_2_rejected'])}; borderline (1) held {_fmt(d['borderline_1_held'])}; acceptable (0) held "
+                  f"{_fmt(d['acceptable_0_held'])}, rejected {_fmt(d['acceptable_0_rejected'])}; ROC AUC 2 vs 0 "
+                  f"{_fmt(d['roc_auc_2_vs_0'])}, 1-2 vs 0 {_fmt(d['roc_auc_12_vs_0'])}; per attribute "
+                  + ", ".join(f"{k} {_fmt(v)}" for k, v in d.get("attributes_roc_auc", {}).items()) + "."]  # fmt: skip
+        if d.get("uniform"):
+            u = d["uniform"]
+            lines.append(f"  Uniform draw only ({u['n']}): clearly hostile share {_fmt(u['hostile_2_share'])}, held "
+                         f"{_fmt(u['held'])}, rejected {_fmt(u['rejected'])}.")  # fmt: skip
+        if d.get("sentiment"):
+            lines.append(f"  Sentiment macro-F1 {_fmt(d['sentiment'].get('macro_f1'))}.")
+        lines.append("")
+    if d and d.get("sentiment") and not d.get("n"):  # a sentiment model: macro-F1 on our labelled dev comments
+        m = d["sentiment"]
+        lines += [f"(d) Our labelled sample of the published comments, dev split ({m['n']} comments): sentiment macro-F1 "
+                  f"{_fmt(m.get('macro_f1'))}, accuracy {_fmt(m.get('accuracy'))}; per class F1 "
+                  + ", ".join(f"{c} {_fmt(v['f1'])}" for c, v in m.get("per_class", {}).items()) + ".", ""]  # fmt: skip
+    functional = real.get("functional")
+    if functional:
+        lines += ["### Functional suite (data/functional/cases.csv, never trained on)", "",
+                  "correct = held when hostile, approved when not.", "",
+                  "| functionality | n | hostile | correct | held | ROC AUC |", "|---|---|---|---|---|---|"]  # fmt: skip
+        for name, m in functional.items():
+            lines.append(f"| {name} | {m['n']} | {m['hostile']} | {_fmt(m['correct'])} | {_fmt(m['held'])} | {_fmt(m['roc_auc'])} |")
+        lines.append("")
+    return lines
+
+
 def render_card(card: dict[str, Any]) -> str:
     """The human-readable CARD.md: purpose, data and licences, metrics, thresholds, rebuild command."""
     binary = card.get("task") == "hostile" or len(card.get("classes", [])) == 2
@@ -260,7 +318,11 @@ def render_card(card: dict[str, Any]) -> str:
     if "cv" in metrics:
         lines += [f"Cross-validation ({metrics['cv'].get('folds')} folds, training part): "
                   + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics["cv"].items() if isinstance(v, dict)), ""]
-    for title, key in [("Held-out part of each source", "heldout"), ("Our evaluation sets (never trained on)", "eval")]:
+    if metrics.get("real_comments"):
+        lines += _real_comment_lines(metrics["real_comments"])
+    for title, key in [("Held-out part of each source", "heldout"),
+                       ("Our hand-written evaluation sets (never trained on; same authors and style as the training "
+                        "supplements: optimistic)", "eval")]:  # fmt: skip
         if metrics.get(key):
             lines += _metric_rows(title, metrics[key], keys)
     if card.get("thresholds"):
@@ -272,6 +334,8 @@ def render_card(card: dict[str, Any]) -> str:
         lines += ["## Licences", "", card["licence_note"], ""]
     if card.get("notes"):
         lines += ["## Notes", ""] + [f"- {x}" for x in card["notes"]] + [""]
+    if card.get("notes"):
+        lines += ["## Design choices and why", ""] + [f"- {x}" for x in card["notes"]] + [""]
     if card.get("limitations"):
         lines += ["## Known limitations", ""] + [f"- {x}" for x in card["limitations"]] + [""]
     return "\n".join(lines)
@@ -391,8 +455,13 @@ def load_pipeline(data: bytes, name: str | Path = MODEL_FILE):
 
 #: A reason must carry at least this share of the strongest reason's contribution.
 MIN_REASON_SHARE = 0.2
-_WORDY = re.compile(r"\w")
-_EDGE_PUNCT = "\"'«»“”‘’()[]{}<>.,;:!?…*-_/\\|"
+#: Candidates per comment that the model verifies (alone, and removed from the comment).
+REASON_CANDIDATES = 6
+#: Removing a reason from its comment must lower the log-odds of P(hostile) by at least this much
+#: (log-odds, not probability: a comment at 0.999 with two insults still drops for each).
+MIN_REASON_DROP = 0.2
+#: Words and phrases scored alone, remembered (bounded: cleared when full).
+ALONE_CACHE_SIZE = 50_000
 
 
 @dataclass
@@ -450,6 +519,8 @@ class LoadedModel:
                 clf = self.pipeline.named_steps["clf"]
                 base = clf.calibrated_classifiers_[0].estimator if hasattr(clf, "calibrated_classifiers_") else clf
                 coef = np.asarray(base.coef_)
+                if hasattr(features, "transformer_list"):  # n-grams beside an encoder: their own columns
+                    coef, features = coef[:, : features.transformer_list[0][1].n_features_out_], features.transformer_list[0][1]
             except (AttributeError, KeyError, IndexError, TypeError):
                 self._linear = (None, None)
             else:
@@ -457,46 +528,92 @@ class LoadedModel:
                 self._linear = (features, coef) if ok else (None, None)
         return self._linear
 
-    def explain(self, texts, top_k: int = 3) -> list[list[str]]:
-        """For each text, the words or word pairs that pushed the score up the most.
+    def explain(self, texts, top_k: int = 3, floor: float | None = None) -> list[list[str]]:
+        """For each text, at most ``top_k`` whole words or phrases that really carry its score.
 
         Hostile (binary) models explain P(hostile); multi-class models explain
-        each text's most probable class. Contributions are coefficient ×
-        feature value, positive only; character n-grams and lexicon hits are
-        credited to the words of the text they come from, so reasons read as
-        the text's own words (punctuation trimmed, de-duplicated, each word
-        once, each reason at least :data:`MIN_REASON_SHARE` of the strongest).
+        each text's most probable class. Candidates come from the linear
+        contributions (coefficient x feature value, positive only; character
+        n-grams and lexicon hits credited to the whole word they come from; word
+        pairs to the phrase), kept by :mod:`classifier.reasons` (whole words,
+        no function words, each word once, at least :data:`MIN_REASON_SHARE` of
+        the strongest). A binary model then verifies each candidate: scored
+        alone it must reach ``floor`` (default: the card's review threshold),
+        and the comment without it must score at least :data:`MIN_REASON_DROP`
+        lower in log-odds -- so a word hostile only by its company is no reason.
         """
         texts = list(texts)
         features, coef = self._linear_parts()
         if features is None or not texts:
             return [[] for _ in texts]
         rows = [0] * len(texts) if coef.shape[0] == 1 else self.predict_proba(texts).argmax(axis=1)
-        out = []
-        for chunks, values, pairs in features.chunk_contributions(texts, coef, rows):
-            shown = [chunk.strip(_EDGE_PUNCT) or chunk for chunk in chunks]
-            scores: dict[str, float] = {}
-            for word, value in zip(shown, values.tolist()):
-                scores[word] = scores.get(word, 0.0) + value
-            for i, j, value in pairs:
-                label = f"{shown[i]} {shown[j]}"
-                scores[label] = scores.get(label, 0.0) + value
-            ranked = sorted(((v, k) for k, v in scores.items() if v > 0), reverse=True)
-            reasons: list[str] = []
-            used: set[str] = set()
-            top = None
-            for value, label in ranked:
-                if not _WORDY.search(label):
-                    continue
-                top = value if top is None else top
-                if len(reasons) == top_k or value < MIN_REASON_SHARE * top:
-                    break
-                words = label.casefold().split()
-                if not used.intersection(words):  # no word twice ("connard", then "sale connard")
-                    reasons.append(label)
-                    used.update(words)
-            out.append(reasons)
+        candidates = [_candidates(*parts) for parts in features.chunk_contributions(texts, coef, rows)]
+        if coef.shape[0] != 1:
+            return [[label for label, _ in found[:top_k]] for found in candidates]
+        return self._verified(texts, candidates, top_k, self.thresholds.get("review", 0.5) if floor is None else floor)
+
+    def _verified(self, texts, candidates, top_k: int, floor: float) -> list[list[str]]:
+        """The candidates that are hostile alone and whose removal lowers their comment's score."""
+        alone_cache = self.__dict__.setdefault("_alone", {})
+        labels = {label for found in candidates for label, _ in found[:REASON_CANDIDATES]}
+        new = sorted(labels.difference(alone_cache))
+        if len(alone_cache) + len(new) > ALONE_CACHE_SIZE:
+            alone_cache.clear()
+        if new:
+            alone_cache.update(zip(new, self.predict_proba(new)[:, 1].tolist()))
+        variants, owners = [], []
+        for d, found in enumerate(candidates):
+            for label, chunks in found[:REASON_CANDIDATES]:
+                if alone_cache[label] >= floor:
+                    pieces = texts[d].split()
+                    variants.append(" ".join(c for k, c in enumerate(pieces) if k not in chunks))
+                    owners.append((d, label))
+        out: list[list[str]] = [[] for _ in texts]
+        if not variants:
+            return out
+        from scipy.special import logit
+
+        eps = 1e-12
+        base = logit(np.clip(self.predict_proba(texts)[:, 1], eps, 1 - eps))
+        without = logit(np.clip(self.predict_proba(variants)[:, 1], eps, 1 - eps))
+        for (d, label), p in zip(owners, without.tolist()):
+            if len(out[d]) < top_k and base[d] - p >= MIN_REASON_DROP:
+                out[d].append(label)
         return out
+
+
+def _candidates(chunks: list[str], values, pairs) -> list[tuple[str, frozenset[int]]]:
+    """Reason candidates of one text, strongest first: (label, the chunk positions it covers).
+
+    Words by :func:`classifier.reasons.reason_word`, phrases of two adjacent
+    chunks by :func:`classifier.reasons.is_reason_text`; each word once.
+    """
+    from classifier.reasons import is_reason_text, reason_word, strip_edges
+
+    scores: dict[str, float] = {}
+    where: dict[str, set[int]] = {}
+    for k, (chunk, value) in enumerate(zip(chunks, values.tolist())):
+        word = reason_word(chunk)
+        if word is not None:
+            scores[word] = scores.get(word, 0.0) + value
+            where.setdefault(word, set()).add(k)
+    for i, j, value in pairs:
+        left, right = strip_edges(chunks[i]), strip_edges(chunks[j])
+        label = f"{left} {right}"
+        if left and right and is_reason_text(label):
+            scores[label] = scores.get(label, 0.0) + value
+            where.setdefault(label, set()).update((i, j))
+    ranked = sorted(((v, k) for k, v in scores.items() if v > 0), reverse=True)
+    found: list[tuple[str, frozenset[int]]] = []
+    used: set[str] = set()
+    for value, label in ranked:
+        if value < MIN_REASON_SHARE * ranked[0][0]:
+            break
+        words = label.casefold().split()
+        if not used.intersection(words):  # no word twice ("connard", then "sale connard")
+            found.append((label, frozenset(where[label])))
+            used.update(words)
+    return found
 
 
 def _direct_scorer(pipeline):

@@ -184,7 +184,7 @@ class Moderator:
         flagged = [i for i, h in enumerate(hostile) if pol.needs_explanation(h, self.policy)]
         if not flagged:
             return {}
-        explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS)
+        explained = self.model.explain([cleaned[i] for i in flagged], top_k=TOP_REASONS, floor=self.policy.review)
         return dict(zip(flagged, explained))
 
     def _attributes(self, cleaned: list[str], hostile: list[float], learn: bool = True) -> list[dict[str, float | None]]:

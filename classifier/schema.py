@@ -98,6 +98,21 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
+class PartitionFormat(StrEnum):
+    """``score --engine dask --format``: how the partitions are written (Parquet by default)."""
+
+    parquet = "parquet"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class Engine(StrEnum):
+    """``score --engine``: where the scoring runs (this process, or a Dask cluster)."""
+
+    local = "local"
+    dask = "dask"
+
+
 class InputFormat(StrEnum):
     """``--input-format`` of the parser (``auto`` detects it per file)."""
 
@@ -133,6 +148,8 @@ MODEL_ATTRIBUTES = SCORE_ATTRIBUTES[1:]
 LANGUAGES = values(Language)
 DEFAULT_LANGUAGE = Language.fr.value
 OUTPUT_FORMATS = values(OutputFormat)
+PARTITION_FORMATS = values(PartitionFormat)
+ENGINES = values(Engine)
 INPUT_FORMATS = values(InputFormat)
 
 

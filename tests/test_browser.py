@@ -7,6 +7,7 @@ skipped with the reason when they are absent.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -198,3 +199,18 @@ def test_history_parent_and_filters(served, browser):
     search.send_keys("PROPAGANDE")
     browser.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
     wait.until(lambda d: [c.text for c in d.find_elements(By.CSS_SELECTOR, "#queue .comment .author")] == ["Contradicteur"])
+
+
+def test_highlighting_marks_whole_words_only(served, browser):
+    base, _, token, _ = served
+    _login(browser, base, token)
+    ranges = browser.execute_script(
+        "return findRanges(arguments[0], arguments[1])",
+        "ARRETER et ET, pas RETRAITE, étêté",
+        [{"term": "et", "kind": "reason"}, {"term": "ete", "kind": "reason"}],
+    )
+    assert [tuple(r[:2]) for r in ranges] == [(8, 10), (11, 13)]  # never inside "ARRETER", "RETRAITE" or "étêté"
+    marked = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#queue .comment .text mark")]
+    texts = " ".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, "#queue .comment .text"))
+    for word in marked:
+        assert re.search(rf"(?<!\w){re.escape(word)}(?!\w)", texts), word

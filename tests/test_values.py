@@ -26,7 +26,8 @@ def _choices(*path: str) -> dict[str, tuple[str, ...]]:
 def test_cli_choices_come_from_the_schema():
     assert _choices("parse")["input_format"] == schema.INPUT_FORMATS
     assert _choices("queue", "ingest")["input_format"] == schema.INPUT_FORMATS
-    assert _choices("score")["fmt"] == schema.OUTPUT_FORMATS
+    assert _choices("score")["fmt"] == tuple(dict.fromkeys(schema.OUTPUT_FORMATS + schema.PARTITION_FORMATS))
+    assert _choices("score")["engine"] == schema.ENGINES
     assert _choices("score")["fail_on"] == schema.DECISIONS[1:]
     assert _choices("queue", "list")["status"] == schema.STATUSES
     assert _choices("queue", "decide")["decision"] == schema.QUEUE_DECISIONS

@@ -241,8 +241,11 @@ def _json_lines(
             yield from ((f"{where}: item {i}", item) for i, item in enumerate(items, 1))
 
 
-def parquet_table(source: Source, warn: Warn, on_bad_row: Warn) -> Table:
-    """A Parquet file, read in batches (a file path is read in place; stdin is held in memory)."""
+def parquet_table(
+    source: Source, warn: Warn, on_bad_row: Warn, row_groups: list[int] | None = None, first: int = 0
+) -> Table:
+    """A Parquet file, read in batches (a file path is read in place; stdin is held in memory);
+    ``row_groups``: only those (``first``: the rows before them, for row numbers)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -252,9 +255,9 @@ def parquet_table(source: Source, warn: Warn, on_bad_row: Warn) -> Table:
         raise InputError(f"{source.label}: malformed Parquet ({' '.join(str(exc).split())})") from None
 
     def rows() -> Iterator[TableRow]:
-        number = 0
+        number = first
         try:
-            for batch in parquet.iter_batches(batch_size=10_000):
+            for batch in parquet.iter_batches(batch_size=10_000, row_groups=row_groups):
                 for record in batch.to_pylist():
                     number += 1
                     yield TableRow(f"{source.label}: row {number}", {k: json_value(v) for k, v in record.items()})

@@ -61,7 +61,17 @@ function fold(text) {
   return foldWithMap(text).folded;
 }
 
-// Non-overlapping [start, end, kind] ranges of `text` where the terms occur.
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+
+// Whether folded[at, at + length) is a whole word or phrase: no letter or digit touches either end.
+function wholeWord(folded, at, length) {
+  const before = at > 0 ? folded[at - 1] : "";
+  const after = at + length < folded.length ? folded[at + length] : "";
+  return !WORD_CHAR.test(before) && !WORD_CHAR.test(after);
+}
+
+// Non-overlapping [start, end, kind] ranges of `text` where the terms occur as whole words
+// ("et" never inside "arreter").
 function findRanges(text, terms) {
   const { folded, map } = foldWithMap(text);
   const ranges = [];
@@ -70,8 +80,12 @@ function findRanges(text, terms) {
     if (needle.length < 2) continue;
     let at = folded.indexOf(needle);
     while (at !== -1) {
-      ranges.push([map[at], map[at + needle.length - 1] + 1, kind]);
-      at = folded.indexOf(needle, at + needle.length);
+      if (wholeWord(folded, at, needle.length)) {
+        ranges.push([map[at], map[at + needle.length - 1] + 1, kind]);
+        at = folded.indexOf(needle, at + needle.length);
+      } else {
+        at = folded.indexOf(needle, at + 1);
+      }
     }
   }
   ranges.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
