@@ -83,8 +83,12 @@ def test_a_chunked_body_over_the_limit_is_413_once_it_passes_it(client):
 
 def test_the_limit_applies_to_every_route_known_or_not(client):
     big = b"x" * (MAX_BODY_BYTES + 1)
-    for path in ("/", "/api/stats", "/v1alpha1/comments:analyze", "/static/app.js", "/nowhere"):
+    for path in ("/", "/api/stats", "/static/app.js", "/nowhere"):
         assert client.post(path, content=big, headers=AUTH).status_code == 413, path
+    # Perspective clients read Google's body: the same limit answers there as 400 COMMENT_TOO_LONG
+    response = client.post("/v1alpha1/comments:analyze", content=big, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["errorType"] == "COMMENT_TOO_LONG"
 
 
 def test_the_token_is_checked_before_the_body_is_read(client):
@@ -98,8 +102,10 @@ def test_the_token_is_checked_before_the_body_is_read(client):
         response = client.post("/api/score", content=exploding(), headers={**headers, "content-type": "application/json"})
         assert "token" in _json_error(response, 401)
         assert response.headers["www-authenticate"] == "Bearer"
+    # under /v1alpha1/ a missing key is Perspective's 400 "API key not valid", still before the body is read
     response = client.post("/v1alpha1/comments:analyze", content=exploding(), headers={"content-type": "application/json"})
-    assert response.status_code == 401
+    assert response.status_code == 400
+    assert "API key not valid" in response.json()["error"]["message"]
 
 
 def test_the_page_and_its_files_stay_public(client):
